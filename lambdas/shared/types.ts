@@ -1,0 +1,207 @@
+import type { RolloutSpec } from '../../pipeline/spec/schema';
+
+/**
+ * The data the rollout state machine passes from step to step. Each step handler receives the whole
+ * state and returns it updated (Task states have no ResultPath, except where the ASL says otherwise),
+ * so the Catch of any step sees everything known before that step.
+ */
+
+/** How a service is reached; written by its serving stack (or the local cloud) to SSM. */
+export interface ServiceRegistration {
+  readonly service: string;
+  /** Name of the inference proxy Lambda whose ENDPOINT_NAME the rollout switches. */
+  readonly proxyFunctionName: string;
+  /** CloudFront distribution id; null when the service has no CDN (then Refresh CDN does nothing). */
+  readonly distributionId: string | null;
+  /** Public base URL; `POST {publicUrl}/predict` and `GET {publicUrl}/model`. */
+  readonly publicUrl: string;
+  /** Secrets Manager secret (ARN or name) holding the API key viewers send as `x-api-key`; null when auth is off. */
+  readonly apiKeySecretId: string | null;
+  /** Role SageMaker assumes to pull the image and write logs. */
+  readonly sagemakerRoleArn: string;
+}
+
+/** One deployment the API can point at. */
+export interface LiveTarget {
+  readonly rolloutId: string;
+  readonly endpointName: string;
+  readonly endpointConfigName: string;
+  readonly modelName: string;
+  readonly modelId: string;
+  readonly modelRevision: string;
+  readonly task: string;
+  /** When the API started serving it (ISO 8601). */
+  readonly since: string;
+  /** Execution that created it (its input holds the spec, e.g. the smoke tests health checks reuse). */
+  readonly executionArn: string;
+}
+
+/** What the API serves now and the deployments kept for instant rollback; stored as JSON in SSM. */
+export interface LivePointer {
+  readonly current: LiveTarget;
+  /** Most recent first; at most the spec's keepPreviousEndpoints. */
+  readonly previous: readonly LiveTarget[];
+}
+
+/** SageMaker EndpointStatus values, plus the two this project adds for "not created" and "gone". */
+export type EndpointStatus =
+  | 'OutOfService'
+  | 'Creating'
+  | 'Updating'
+  | 'SystemUpdating'
+  | 'RollingBack'
+  | 'InService'
+  | 'Deleting'
+  | 'Failed'
+  | 'UpdateRollbackFailed'
+  | 'NotCreated'
+  | 'Deleted';
+
+/** A bounded polling loop driven by the ASL (Wait → Check → Choice). */
+export interface PollState {
+  readonly pollIntervalSeconds: number;
+  readonly maxAttempts: number;
+  readonly attempts: number;
+  readonly status: EndpointStatus;
+  readonly failureReason?: string;
+}
+
+/** What one smoke invocation saw. */
+export interface SmokeResult {
+  readonly name: string;
+  readonly passed: boolean;
+  /** HTTP-like status: 200 for a successful InvokeEndpoint, the container's status for ModelError, null if no answer. */
+  readonly status: number | null;
+  readonly latencyMs: number;
+  /** One line per unmet expectation. */
+  readonly failures: readonly string[];
+  /** First 512 characters of the answer, for people reading history. */
+  readonly responsePreview: string;
+  readonly contentType?: string;
+  /** Endpoint that answered (through the public URL: from the response header). */
+  readonly servedBy?: string;
+}
+
+/** Wall time of one step execution (Check Endpoint appears once per poll). */
+export interface StepTiming {
+  readonly step: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+}
+
+/** What went wrong, set by the ASL's "Record <Step> Failure" states and completed by Clean Up. */
+export interface FailureInfo {
+  readonly step: string;
+  /** Error name, e.g. EndpointFailedError or States.Timeout. */
+  readonly error: string;
+  /** Raw cause from Step Functions (for Lambda errors a JSON envelope with errorMessage). */
+  readonly cause: string;
+  /** One paragraph a person can act on; the execution's Cause. Set by Clean Up. */
+  readonly summary?: string;
+}
+
+/** What Roll Back and Clean Up did. */
+export interface RollbackReport {
+  /** The API target was restored to what it was before this rollout. */
+  readonly restored: boolean;
+  /** Resources deleted by name, e.g. "endpoint x". */
+  readonly deleted: readonly string[];
+  /** Problems met while rolling back (the rollout still fails; these need a person). */
+  readonly problems: readonly string[];
+}
+
+/** Kind of execution: a deployment of a spec, or a return to a kept earlier deployment. */
+export type RolloutKind = 'deploy' | 'rollback';
+
+/** Input a user (the CLI, a schedule, the AWS console) gives the rollout state machine. */
+export type RolloutInput =
+  | { readonly kind?: 'deploy'; readonly spec: unknown; readonly requestedBy?: string }
+  | {
+      readonly kind: 'rollback';
+      readonly service: string;
+      /** Roll back to this kept rollout; default: the most recent previous one. */
+      readonly toRolloutId?: string;
+      readonly reason?: string;
+      readonly requestedBy?: string;
+    };
+
+/** The Validate Spec task's input: the execution input plus context-object facts (see the ASL). */
+export interface ValidateSpecEvent {
+  readonly input: unknown;
+  readonly execution: { readonly id: string; readonly name: string; readonly startTime: string };
+}
+
+/** Names of this rollout's SageMaker resources (all equal to the rollout id) and the image used. */
+export interface RolloutResources {
+  readonly modelName: string;
+  readonly endpointConfigName: string;
+  readonly endpointName: string;
+  readonly imageUri: string;
+  readonly executionRoleArn: string;
+}
+
+/** The state passed between steps. */
+export interface RolloutState {
+  readonly kind: RolloutKind;
+  readonly rolloutId: string;
+  readonly executionArn: string;
+  readonly startedAt: string;
+  readonly requestedBy: string;
+  readonly service: ServiceRegistration;
+  /** The validated spec with defaults (deploy only). */
+  readonly spec: RolloutSpec | null;
+  /** Reason given for a rollback (rollback only). */
+  readonly reason?: string;
+  /** Requested rollback target (rollback only). */
+  readonly toRolloutId?: string;
+  /** This rollout's resources (deploy only). */
+  readonly resources: RolloutResources | null;
+  /** What the API should serve when the rollout succeeds. Deploy: set by Validate Spec; rollback: by Acquire Lock. */
+  readonly target: LiveTarget | null;
+  /** The live pointer when the lock was taken (null: nothing deployed yet). Roll Back restores it. */
+  readonly pointerBefore: LivePointer | null;
+  /** Lock bookkeeping, set by Acquire Lock. */
+  readonly lock: {
+    readonly acquiredAt: string;
+    readonly expiresAt: string;
+    readonly tookOverFrom?: string;
+  } | null;
+  readonly wait: PollState | null;
+  readonly deletion: PollState | null;
+  readonly smoke: readonly SmokeResult[];
+  /** The proxy's ENDPOINT_NAME and the live pointer now name this rollout's target. */
+  readonly switched: boolean;
+  readonly cdnInvalidationId: string | null;
+  readonly publicCheck: SmokeResult | null;
+  readonly retired: readonly string[];
+  readonly warnings: readonly string[];
+  readonly timings: readonly StepTiming[];
+  readonly failure?: FailureInfo;
+  readonly rollback?: RollbackReport;
+}
+
+/** The Deployment record: the execution's output and one row of history. */
+export interface DeploymentRecord {
+  readonly rolloutId: string;
+  readonly kind: RolloutKind;
+  readonly service: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly model: { readonly id: string; readonly revision: string; readonly task: string } | null;
+  readonly endpointName: string | null;
+  readonly endpointConfigName: string | null;
+  readonly modelName: string | null;
+  readonly imageUri: string | null;
+  readonly previousEndpoint: string | null;
+  readonly requestedBy: string;
+  readonly reason?: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Total milliseconds per step name, in first-seen order, with how many times it ran. */
+  readonly timings: readonly { readonly step: string; readonly durationMs: number; readonly runs: number }[];
+  readonly smoke: readonly SmokeResult[];
+  readonly publicCheck: SmokeResult | null;
+  readonly retired: readonly string[];
+  readonly warnings: readonly string[];
+  readonly failure: FailureInfo | null;
+  readonly rollback: RollbackReport | null;
+}

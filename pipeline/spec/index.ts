@@ -1,0 +1,5 @@
+export * from './defaults';
+export * from './errors';
+export * from './image-uri';
+export * from './schema';
+export * from './validate';

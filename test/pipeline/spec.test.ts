@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { SpecInvalidError, validateSpec, parseSpec } from '../../pipeline/spec';
+
+const minimal = {
+  service: 'sentiment',
+  model: { id: 'distilbert/distilbert-base-uncased-finetuned-sst-2-english', task: 'text-classification' },
+  smokeTests: [{ name: 'positive', body: { inputs: 'I love this' } }],
+};
+
+function issuesOf(input: unknown): string[] {
+  try {
+    validateSpec(input);
+  } catch (error) {
+    if (error instanceof SpecInvalidError) return error.issues.map((i) => i.path);
+    throw error;
+  }
+  throw new Error('expected the spec to be rejected');
+}
+
+describe('validateSpec', () => {
+  it('fills every default of a minimal spec', () => {
+    const spec = validateSpec(minimal);
+    expect(spec.model.revision).toBe('main');
+    expect(spec.endpoint).toEqual({
+      type: 'realtime',
+      instanceType: 'ml.m5.xlarge',
+      initialInstanceCount: 1,
+    });
+    expect(spec.rollout).toEqual({
+      pollIntervalSeconds: 30,
+      maxWaitMinutes: 60,
+      keepPreviousEndpoints: 1,
+      verifyPublicUrl: true,
+    });
+    expect(spec.smokeTests[0]?.expect).toEqual({ status: 200, jsonPaths: [], maxLatencyMs: 5000 });
+    expect(spec.healthCheck).toEqual({ autoRollback: false, failuresBeforeRollback: 3 });
+  });
+
+  it('rejects a misspelt task and suggests the right one', () => {
+    const bad = { ...minimal, model: { ...minimal.model, task: 'text-clasification' } };
+    expect(() => validateSpec(bad)).toThrow(
+      '$.model.task: got "text-clasification"; expected "text-classification" (did you mean it?)',
+    );
+  });
+
+  it('rejects unknown fields by their path', () => {
+    expect(issuesOf({ ...minimal, endpoint: { type: 'realtime', instanceTyp: 'ml.m5.large' } })).toEqual([
+      '$.endpoint.instanceTyp',
+    ]);
+  });
+
+  it('rejects a spec without smoke tests', () => {
+    expect(issuesOf({ ...minimal, smokeTests: [] })).toEqual(['$.smokeTests']);
+  });
+
+  it('rejects reserved model environment variables', () => {
+    expect(issuesOf({ ...minimal, model: { ...minimal.model, env: { HF_TASK: 'fill-mask' } } })).toEqual([
+      '$.model.env.HF_TASK',
+    ]);
+  });
+
+  it('rejects an image given both as a URI and as versions', () => {
+    expect(
+      issuesOf({ ...minimal, model: { ...minimal.model, image: { uri: 'a.b/c:d', pytorch: '2.6.0' } } }),
+    ).toEqual(['$.model.image']);
+  });
+
+  it('reports JSON syntax errors of spec text as an issue at $', () => {
+    expect(() => parseSpec('{"service": ', 'spec.json')).toThrow(
+      /spec\.json is invalid[\s\S]*\$: missing; expected valid JSON/,
+    );
+  });
+
+  it.each(['sentiment.json', 'sentiment-serverless.json'])('accepts the example %s', (file) => {
+    const spec = parseSpec(readFileSync(`examples/${file}`, 'utf8'), file);
+    expect(spec.service).toBe('sentiment');
+  });
+});
