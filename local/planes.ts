@@ -1,0 +1,61 @@
+import type { LocalService, ServiceContext } from './protocol/types';
+
+/**
+ * The local cloud is built from two planes, each owning its services and state:
+ * - the data plane (local/services/data-plane.ts): SageMaker, SageMaker Runtime + the emulated
+ *   HuggingFace container, SSM, SNS, DynamoDB, Secrets Manager, CloudFront, CloudWatch;
+ * - the compute plane (local/services/compute-plane.ts): Lambda (esbuild bundles in workers), Step
+ *   Functions (aws-local-stepfunctions running the real ASL), the edge (CloudFront + API Gateway in
+ *   front of each service's proxy) and the health-check schedule.
+ * LocalCloud (cloud.ts) starts both and serves their services on one port.
+ */
+
+/** Where the planes keep state and how they reach the AWS API port. */
+export interface PlaneOptions {
+  readonly ctx: ServiceContext;
+  /** Folder for persistent state; null keeps everything in memory. */
+  readonly dataDir: string | null;
+  /** Base URL of the AWS API port (e.g. http://127.0.0.1:4580), for SDK clients inside the cloud. */
+  readonly endpoint: string;
+  /** Repository root (ASL files, lambda entries). */
+  readonly rootDir: string;
+}
+
+/** What a serving stack creates for a service, in the local cloud. */
+export interface LocalServiceResources {
+  readonly service: string;
+  readonly distributionId: string;
+  readonly apiKey: string;
+  readonly apiKeySecretId: string;
+  readonly sagemakerRoleArn: string;
+  readonly publicUrl: string;
+}
+
+/** The data plane's surface for the rest of the cloud. */
+export interface DataPlane {
+  readonly services: readonly LocalService[];
+  /** Registers a CloudFront invalidation listener (the edge clears its cache). */
+  onInvalidation(listener: (distributionId: string, paths: readonly string[]) => void): void;
+  /** Feeds one stdout line of a Lambda function to CloudWatch (EMF metric lines become metrics). */
+  ingestLog(functionName: string, line: string): void;
+  /** Creates a service's data resources (API key secret, distribution, SSM registration). Idempotent. */
+  provisionService(service: string, publicUrl: string, proxyFunctionName: string): LocalServiceResources;
+  /** Services provisioned so far (persisted). */
+  provisionedServices(): readonly LocalServiceResources[];
+  /** Everything that exists, by kind, for before/after comparisons in tests. */
+  inventory(): Record<string, unknown>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** The compute plane's surface. */
+export interface ComputePlane {
+  readonly services: readonly LocalService[];
+  /** Base URL of the edge (CloudFront + API Gateway), e.g. http://127.0.0.1:4581. */
+  readonly edgeUrl: string;
+  /** Creates a service: its proxy function, data resources, and edge route. Idempotent. */
+  provisionService(service: string): Promise<LocalServiceResources>;
+  inventory(): Record<string, unknown>;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,88 @@
+import type { LocalRequest, LocalResponse, LocalService, ServiceContext } from './types';
+import { AwsError } from './errors';
+import { applyFault } from '../faults';
+
+/** One operation of a JSON-protocol service: parsed input in, output object out (or throw AwsError). */
+export type JsonOperation = (input: Record<string, unknown>, req: LocalRequest) => unknown;
+
+/** Options of a service on the awsJson1_0 / awsJson1_1 protocol (SageMaker, Step Functions, SSM, ...). */
+export interface JsonServiceOptions {
+  /** Service id used in fault names (`SageMaker.CreateModel`). */
+  readonly id: string;
+  /** X-Amz-Target prefix before the dot, e.g. `SageMaker`, `AWSStepFunctions`, `AmazonSSM`. */
+  readonly targetPrefix: string;
+  readonly protocol: '1.0' | '1.1';
+  readonly operations: Readonly<Record<string, JsonOperation>>;
+  readonly ctx: ServiceContext;
+}
+
+/** Builds a LocalService speaking awsJson: `POST /` with `X-Amz-Target: <prefix>.<Operation>`. */
+export function jsonService(options: JsonServiceOptions): LocalService {
+  const contentType = `application/x-amz-json-${options.protocol}`;
+  return {
+    id: options.id,
+    matches: (req) => targetOf(req)?.prefix === options.targetPrefix,
+    async handle(req) {
+      const operation = targetOf(req)?.operation ?? '';
+      try {
+        const op = options.operations[operation];
+        if (op === undefined) {
+          throw new AwsError(
+            'UnknownOperationException',
+            `The local cloud does not emulate ${options.id}.${operation} (see local/SUPPORT.md).`,
+          );
+        }
+        const input = parseJsonBody(req.body);
+        await applyFault(options.ctx, `${options.id}.${operation}`, input);
+        const output = await op(input, req);
+        return { status: 200, headers: { 'content-type': contentType }, body: JSON.stringify(output ?? {}) };
+      } catch (error) {
+        return jsonError(error, contentType);
+      }
+    },
+  };
+}
+
+/** Splits `X-Amz-Target: Prefix.Operation`. */
+export function targetOf(req: LocalRequest): { prefix: string; operation: string } | undefined {
+  const target = req.headers['x-amz-target'];
+  if (typeof target !== 'string') return undefined;
+  const dot = target.lastIndexOf('.');
+  if (dot < 0) return undefined;
+  return { prefix: target.slice(0, dot), operation: target.slice(dot + 1) };
+}
+
+/** Parses a JSON request body; an empty body is `{}`. */
+export function parseJsonBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new AwsError('SerializationException', 'Request body must be a JSON object.');
+    }
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof AwsError) throw error;
+    throw new AwsError(
+      'SerializationException',
+      `Request body is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** Serializes an error as awsJson does (`__type` + `message`, plus `x-amzn-ErrorType`). */
+export function jsonError(error: unknown, contentType = 'application/x-amz-json-1.1'): LocalResponse {
+  const aws = toAwsError(error);
+  return {
+    status: aws.status,
+    headers: { 'content-type': contentType, 'x-amzn-errortype': aws.code },
+    body: JSON.stringify({ __type: aws.code, message: aws.message, ...aws.fields }),
+  };
+}
+
+/** Any thrown value as an AwsError (unexpected ones become InternalFailure, 500). */
+export function toAwsError(error: unknown): AwsError {
+  if (error instanceof AwsError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new AwsError('InternalFailure', `Local cloud internal error: ${message}`, 500);
+}
