@@ -1,0 +1,202 @@
+import {
+  GetItemCommand,
+  PutItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { NoPreviousDeploymentError, RolloutInProgressError } from '../shared/errors';
+import { readLivePointer } from '../shared/live-pointer';
+import type { LivePointer, LiveTarget, RolloutState } from '../shared/types';
+
+/** What Acquire Lock needs besides the state. */
+export interface AcquireLockDeps {
+  readonly dynamodb: DynamoDBClient;
+  readonly sfn: SFNClient;
+  readonly ssm: SSMClient;
+  /** DynamoDB table with one lock item per service (LOCK_TABLE_NAME). */
+  readonly tableName: string;
+  readonly prefix: string;
+  readonly now: () => Date;
+}
+
+/** The lock item of a service, as stored. */
+export interface LockItem {
+  /** Partition key. */
+  readonly service: string;
+  /** Execution ARN of the rollout holding the lock. */
+  readonly holder: string;
+  readonly rolloutId: string;
+  /** ISO 8601. */
+  readonly acquiredAt: string;
+  /** Epoch seconds; also the table's TTL attribute, so a crashed rollout's lock disappears by itself. */
+  readonly expiresAt: number;
+}
+
+/** Minutes a lock outlives the longest expected rollout (endpoint wait excluded), so a crash frees it. */
+export const LOCK_MARGIN_MINUTES = 60;
+
+/**
+ * Put attempts before giving up when the lock keeps changing hands between our read and our write
+ * (several rollouts starting at once).
+ */
+const MAX_LOCK_ATTEMPTS = 3;
+
+/**
+ * Takes the service's rollout lock (or takes it over from a rollout that is no longer running),
+ * snapshots the live pointer and, for a rollback, picks the deployment to return to.
+ */
+export async function acquireLock(state: RolloutState, deps: AcquireLockDeps): Promise<RolloutState> {
+  const now = deps.now();
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const lifetimeMinutes = (state.spec?.rollout.maxWaitMinutes ?? 0) + LOCK_MARGIN_MINUTES;
+  const mine: LockItem = {
+    service: state.service.service,
+    holder: state.executionArn,
+    rolloutId: state.rolloutId,
+    acquiredAt: now.toISOString(),
+    expiresAt: nowSeconds + lifetimeMinutes * 60,
+  };
+
+  const tookOverFrom = await takeLock(mine, nowSeconds, deps);
+  const pointerBefore = await readLivePointer(deps.ssm, deps.prefix, state.service.service);
+  const target = state.kind === 'rollback' ? rollbackTarget(state, pointerBefore) : state.target;
+  return {
+    ...state,
+    target,
+    pointerBefore,
+    lock: {
+      acquiredAt: mine.acquiredAt,
+      expiresAt: new Date(mine.expiresAt * 1000).toISOString(),
+      ...(tookOverFrom === undefined ? {} : { tookOverFrom }),
+    },
+  };
+}
+
+/** Free, or ours already: a retried Acquire Lock (after a timeout) is idempotent. */
+const FREE_CONDITION = 'attribute_not_exists(#service) OR #holder = :me OR #expiresAt < :now';
+
+/** Puts our lock item; returns the execution ARN of the stale holder it replaced, if any. */
+async function takeLock(
+  mine: LockItem,
+  nowSeconds: number,
+  deps: AcquireLockDeps,
+): Promise<string | undefined> {
+  let holder: LockItem | null = null;
+  for (let attempt = 1; attempt <= MAX_LOCK_ATTEMPTS; attempt++) {
+    const free = await putLock(deps, mine, FREE_CONDITION, {
+      ':me': { S: mine.holder },
+      ':now': { N: String(nowSeconds) },
+    });
+    if (free) return undefined;
+    holder = await getLock(deps, mine.service);
+    // Released or expired between our put and our read: the next put finds it free.
+    if (holder === null || holder.expiresAt < nowSeconds) continue;
+    if (await isRunning(deps.sfn, holder.holder)) throw inProgress(holder, mine.service);
+    // The holder ended without releasing (crashed, stopped, timed out): take over, but only while it
+    // still holds the lock, so two rollouts taking over at once cannot both win.
+    const tookOver = await putLock(deps, mine, '#holder = :stale', { ':stale': { S: holder.holder } });
+    if (tookOver) return holder.holder;
+  }
+  throw new RolloutInProgressError(
+    `The rollout lock of service "${mine.service}" changed hands ${MAX_LOCK_ATTEMPTS} times while this rollout ` +
+      `tried to take it${holder === null ? '' : ` (last holder: rollout ${holder.rolloutId})`}: other rollouts are starting. ` +
+      'This rollout created nothing; start it again when they are done.',
+  );
+}
+
+async function putLock(
+  deps: AcquireLockDeps,
+  item: LockItem,
+  condition: string,
+  values: Record<string, AttributeValue>,
+): Promise<boolean> {
+  const names: Record<string, string> = {};
+  for (const name of ['service', 'holder', 'expiresAt'] as const) {
+    if (condition.includes(`#${name}`)) names[`#${name}`] = name;
+  }
+  try {
+    await deps.dynamodb.send(
+      new PutItemCommand({
+        TableName: deps.tableName,
+        Item: marshall(item),
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+async function getLock(deps: AcquireLockDeps, service: string): Promise<LockItem | null> {
+  const out = await deps.dynamodb.send(
+    new GetItemCommand({ TableName: deps.tableName, Key: marshall({ service }), ConsistentRead: true }),
+  );
+  if (out.Item === undefined) return null;
+  const item = unmarshall(out.Item) as Partial<LockItem>;
+  return {
+    service,
+    holder: typeof item.holder === 'string' ? item.holder : '',
+    rolloutId: typeof item.rolloutId === 'string' ? item.rolloutId : '(unknown)',
+    acquiredAt: typeof item.acquiredAt === 'string' ? item.acquiredAt : '(unknown)',
+    expiresAt: typeof item.expiresAt === 'number' ? item.expiresAt : 0,
+  };
+}
+
+/** True while the holder execution runs; an execution Step Functions does not know is not running. */
+async function isRunning(sfn: SFNClient, executionArn: string): Promise<boolean> {
+  if (executionArn === '') return false;
+  try {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return out.status === 'RUNNING';
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return false;
+    throw error;
+  }
+}
+
+function inProgress(holder: LockItem, service: string): RolloutInProgressError {
+  return new RolloutInProgressError(
+    `Another rollout of service "${service}" is running: ${holder.rolloutId}, started ${holder.acquiredAt}, ` +
+      `holds the lock until ${new Date(holder.expiresAt * 1000).toISOString()}. ` +
+      `Wait for it or stop it: aws stepfunctions stop-execution --execution-arn ${holder.holder}. ` +
+      'This rollout created nothing.',
+  );
+}
+
+/** The kept deployment a rollback returns to: the one asked for, or the most recent previous one. */
+function rollbackTarget(state: RolloutState, pointer: LivePointer | null): LiveTarget {
+  const service = state.service.service;
+  if (pointer === null) {
+    throw new NoPreviousDeploymentError(
+      `Cannot roll back service "${service}": nothing has been deployed yet (no live pointer). Deploy a spec with \`rollout deploy\`.`,
+    );
+  }
+  const live = `${pointer.current.rolloutId} (endpoint ${pointer.current.endpointName})`;
+  const kept = pointer.previous.length === 0 ? 'none' : pointer.previous.map((t) => t.rolloutId).join(', ');
+  const target =
+    state.toRolloutId === undefined
+      ? pointer.previous[0]
+      : pointer.previous.find((t) => t.rolloutId === state.toRolloutId);
+  if (target !== undefined) return target;
+  if (state.toRolloutId === undefined) {
+    throw new NoPreviousDeploymentError(
+      `Cannot roll back service "${service}": no earlier deployment is kept. Live: ${live}; kept: none. ` +
+        'Deploy the spec you want with `rollout deploy` (raise rollout.keepPreviousEndpoints to keep more for rollbacks).',
+    );
+  }
+  const why =
+    state.toRolloutId === pointer.current.rolloutId
+      ? 'it is what the API serves now'
+      : 'it is not among the kept deployments (its endpoint was retired or never went live)';
+  throw new NoPreviousDeploymentError(
+    `Cannot roll back service "${service}" to ${state.toRolloutId}: ${why}. Live: ${live}; kept: ${kept}. ` +
+      'Pick a kept rollout id, or redeploy its spec with `rollout deploy`.',
+  );
+}
