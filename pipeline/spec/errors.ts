@@ -24,10 +24,10 @@ export class SpecInvalidError extends Error {
   override readonly name = 'SpecInvalidError';
   readonly issues: readonly SpecIssue[];
 
-  constructor(issues: readonly SpecIssue[], source = 'rollout spec') {
+  constructor(issues: readonly SpecIssue[], source?: string) {
     const lines = issues.map(formatSpecIssue);
     super(
-      `The ${source} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}); nothing was created.\n  ${lines.join('\n  ')}`,
+      `${source ?? 'The rollout spec'} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}); nothing was created.\n  ${lines.join('\n  ')}`,
     );
     this.issues = issues;
   }

@@ -227,11 +227,9 @@ const jsonPathCheck = z
   });
 
 const smokeTest = z.strictObject({
-  name: z
-    .string({ error: 'a name for the smoke test' })
-    .regex(/^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,63}$/, {
-      error: 'a name of 1-64 letters, digits, spaces or _.:-',
-    }),
+  name: z.string({ error: 'a name for the smoke test' }).regex(/^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,63}$/, {
+    error: 'a name of 1-64 letters, digits, spaces or _.:-',
+  }),
   body: z
     .unknown()
     .refine((b) => b !== undefined, { error: 'the request body, e.g. {"inputs": "I love this"}' })

@@ -1,0 +1,42 @@
+import { SpecInvalidError } from '../spec/errors';
+import { RolloutBlockedError, RolloutFailedError, TargetError, UsageError } from '../errors';
+
+/** The CLI's exit codes (documented in the README and `rollout --help`). */
+export const EXIT = {
+  /** Done: the rollout, rollback or check succeeded. */
+  OK: 0,
+  /** The rollout, rollback or health check ran and failed (the API still serves the previous deployment). */
+  FAILED: 1,
+  /** Invalid input: the spec or the command line (nothing was started). */
+  INVALID_INPUT: 2,
+  /** Another rollout of the service is in progress (this one created nothing). */
+  BLOCKED: 3,
+  /** The target cannot be reached or is not set up (local cloud, AWS stack, service). */
+  TARGET: 4,
+  /** An unexpected error (a bug: run again with --debug and report it). */
+  INTERNAL: 5,
+  /** Interrupted (Ctrl-C): a started rollout goes on without you. */
+  INTERRUPTED: 130,
+} as const;
+
+/** The exit code for an error thrown by a command. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof SpecInvalidError || error instanceof UsageError) return EXIT.INVALID_INPUT;
+  if (error instanceof RolloutBlockedError) return EXIT.BLOCKED;
+  if (error instanceof RolloutFailedError) return EXIT.FAILED;
+  if (error instanceof TargetError) return EXIT.TARGET;
+  if (error instanceof Error && error.name === 'AbortError') return EXIT.INTERRUPTED;
+  if (error instanceof Error && error.name === 'ServiceNotFoundError') return EXIT.TARGET;
+  return EXIT.INTERNAL;
+}
+
+/** Help text listing the exit codes. */
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0    done (rollout/rollback/health check succeeded)
+  1    the rollout, rollback or health check failed (the API still serves what it served before)
+  2    invalid input: spec or command line (nothing was started)
+  3    another rollout of the service is in progress (this one created nothing)
+  4    target unreachable or not set up (local cloud, AWS stack, service)
+  5    unexpected error (run with --debug and report it)
+  130  interrupted (a started rollout goes on; follow it with \`rollout status <id> --follow\`)`;

@@ -1,0 +1,77 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { LOCAL_CLOUD_DEFAULTS, LocalCloud, runningCloud } from '../../local/cloud';
+import { TargetError } from '../errors';
+import { pc, printer } from './output';
+import type { CommonOptions } from './commands';
+
+/** Options of `rollout up`. */
+export interface UpOptions extends CommonOptions {
+  readonly port?: number;
+  readonly edgePort?: number;
+  readonly timeScale?: number;
+  readonly faults?: string;
+  readonly service?: readonly string[];
+  readonly reset?: boolean;
+}
+
+/**
+ * `rollout up`: keeps the local cloud (AWS APIs + edge) running until Ctrl-C and prints its URLs. If
+ * one already runs on the data folder, prints its URLs instead.
+ */
+export async function upCommand(options: UpOptions): Promise<void> {
+  const out = printer(options.json === true);
+  const dataDir = options.dataDir ?? LOCAL_CLOUD_DEFAULTS.dataDir;
+  const running = runningCloud(dataDir);
+  if (running !== undefined) {
+    out.line(`A local cloud already runs on ${dataDir} (pid ${running.pid}).`);
+    out.line(`  AWS APIs  ${running.endpoint}`);
+    out.line(`  edge      ${running.edgeUrl}`);
+    out.result({ ...running, alreadyRunning: true });
+    return;
+  }
+  const cloud = await LocalCloud.start({
+    dataDir,
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.edgePort === undefined ? {} : { edgePort: options.edgePort }),
+    ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+    ...(options.faults === undefined ? {} : { faultsFile: options.faults }),
+    services: options.service ?? ['sentiment'],
+    reset: options.reset === true,
+  });
+  const info = cloud.info();
+  out.line(pc.dim(`Target: local cloud at ${info.endpoint} (data in ${dataDir})`));
+  out.line(
+    `${pc.green('✔')} Local cloud running (pid ${info.pid}, time ×${1 / info.timeScale} faster than AWS)`,
+  );
+  out.line(
+    `  AWS APIs  ${info.endpoint}   e.g. aws --endpoint-url ${info.endpoint} sagemaker list-endpoints`,
+  );
+  out.line(`  edge      ${info.edgeUrl}/<service>/predict   (CloudFront + API Gateway)`);
+  out.line(`  stop      Ctrl-C, or \`rollout down\` from another terminal`);
+  out.result({ ...info, alreadyRunning: false });
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  out.line('Stopping the local cloud…');
+  await cloud.stop();
+}
+
+/** `rollout down`: stops the local cloud that `rollout up` started. */
+export async function downCommand(options: CommonOptions): Promise<void> {
+  const out = printer(options.json === true);
+  const dataDir = options.dataDir ?? LOCAL_CLOUD_DEFAULTS.dataDir;
+  const running = runningCloud(dataDir);
+  if (running === undefined) {
+    out.line(`No local cloud runs on ${dataDir}.`);
+    out.result({ stopped: false });
+    return;
+  }
+  process.kill(running.pid, 'SIGTERM');
+  for (let i = 0; i < 100 && runningCloud(dataDir) !== undefined; i++) await delay(100);
+  if (runningCloud(dataDir) !== undefined)
+    throw new TargetError(`The local cloud (pid ${running.pid}) did not stop within 10 s; kill it by hand.`);
+  out.line(`${pc.green('✔')} Stopped the local cloud (pid ${running.pid}).`);
+  out.result({ stopped: true, pid: running.pid });
+}

@@ -1,0 +1,21 @@
+/** The rollout library's errors; the CLI maps each to an exit code (pipeline/cli/exit-codes.ts). */
+
+/** The target (local cloud or AWS stack) cannot be reached or is not set up. */
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+}
+
+/** Bad command-line input (not a spec problem: those are SpecInvalidError). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A rollout was refused because another rollout of the service is in progress. */
+export class RolloutBlockedError extends Error {
+  override readonly name = 'RolloutBlockedError';
+}
+
+/** A rollout, rollback or health check ran and failed. */
+export class RolloutFailedError extends Error {
+  override readonly name = 'RolloutFailedError';
+}

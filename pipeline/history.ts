@@ -1,0 +1,269 @@
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  type DescribeExecutionCommandOutput,
+  type ExecutionListItem,
+  type ExecutionStatus,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { failureMessage } from '../lambdas/shared/failure';
+import type { DeploymentRecord, RolloutState } from '../lambdas/shared/types';
+import { timelineFromHistory, type StepRun } from './timeline';
+
+/**
+ * Deployment history, read from Step Functions: every rollout is an execution of the rollout state
+ * machine, its input the request and its output (or, for a failed one, the state its Fail state saw)
+ * the Deployment record. Works the same against AWS and the local cloud.
+ */
+
+/** One row of history. */
+export interface RolloutSummary {
+  readonly rolloutId: string;
+  readonly executionArn: string;
+  readonly kind: 'deploy' | 'rollback';
+  readonly service: string | null;
+  readonly status: ExecutionStatus;
+  readonly model: { readonly id: string; readonly revision: string; readonly task: string } | null;
+  readonly requestedBy: string | null;
+  readonly reason: string | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly durationMs: number | null;
+  readonly endpointName: string | null;
+  readonly previousEndpoint: string | null;
+  readonly failure: { readonly step: string | null; readonly error: string; readonly message: string } | null;
+  readonly record: DeploymentRecord | null;
+}
+
+/** A rollout with its input and step timeline. */
+export interface RolloutDetail extends RolloutSummary {
+  readonly input: unknown;
+  readonly steps: readonly StepRun[];
+}
+
+/** Filters and paging of `listRollouts`. */
+export interface ListRolloutsOptions {
+  readonly service?: string;
+  readonly status?: ExecutionStatus;
+  /** Rows per page. @default 20 */
+  readonly pageSize?: number;
+  readonly nextToken?: string;
+}
+
+/** A page of history, newest first. */
+export interface RolloutPage {
+  readonly rollouts: readonly RolloutSummary[];
+  readonly nextToken?: string;
+}
+
+/** Lists rollouts newest first, filtered by service and status, a page at a time. */
+export async function listRollouts(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  options: ListRolloutsOptions = {},
+): Promise<RolloutPage> {
+  const pageSize = options.pageSize ?? 20;
+  const rollouts: RolloutSummary[] = [];
+  let token = options.nextToken;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn,
+        maxResults: options.service === undefined ? pageSize - rollouts.length : Math.max(pageSize, 50),
+        ...(options.status === undefined ? {} : { statusFilter: options.status }),
+        ...(token === undefined ? {} : { nextToken: token }),
+      }),
+    );
+    token = page.nextToken;
+    const items = page.executions ?? [];
+    // Describe in parallel: each row needs its input (service, model, who) and output (record).
+    const summaries = await Promise.all(items.map((item) => summarize(sfn, item)));
+    for (const s of summaries) {
+      if (options.service !== undefined && s.service !== options.service) continue;
+      if (rollouts.length < pageSize) rollouts.push(s);
+    }
+    if (rollouts.length >= pageSize) break;
+  } while (token !== undefined);
+  return token === undefined ? { rollouts } : { rollouts, nextToken: token };
+}
+
+/** Reads one rollout with its full step timeline. */
+export async function getRollout(sfn: SFNClient, executionArn: string): Promise<RolloutDetail> {
+  const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const events = await fullHistory(sfn, executionArn);
+  const ended = described.status !== 'RUNNING' && described.status !== 'PENDING_REDRIVE';
+  const steps = timelineFromHistory(events, ended);
+  const summary = await summarize(
+    sfn,
+    {
+      executionArn,
+      name: described.name,
+      status: described.status,
+      startDate: described.startDate,
+      stopDate: described.stopDate,
+      stateMachineArn: described.stateMachineArn,
+    },
+    { described, events },
+  );
+  return { ...summary, input: parseJson(described.input), steps };
+}
+
+/** The execution ARN of a rollout id (the execution name) under a state machine. */
+export function executionArnOf(stateMachineArn: string, rolloutId: string): string {
+  if (rolloutId.startsWith('arn:')) return rolloutId;
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${rolloutId}`;
+}
+
+/** Every history event of an execution, oldest first. */
+export async function fullHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        maxResults: 1000,
+        includeExecutionData: true,
+        ...(nextToken === undefined ? {} : { nextToken }),
+      }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return events;
+}
+
+interface Known {
+  readonly described?: DescribeExecutionCommandOutput;
+  readonly events?: readonly HistoryEvent[];
+}
+
+async function summarize(
+  sfn: SFNClient,
+  item: ExecutionListItem,
+  known: Known = {},
+): Promise<RolloutSummary> {
+  const executionArn = item.executionArn ?? '';
+  const described = known.described ?? (await sfn.send(new DescribeExecutionCommand({ executionArn })));
+  const input = parseJson(described.input) as Record<string, unknown> | undefined;
+  const status = item.status ?? 'RUNNING';
+  let record: DeploymentRecord | null = null;
+  let finalState: FinalState | undefined;
+  if (status === 'SUCCEEDED') {
+    const output = parseJson(described.output) as
+      (Partial<DeploymentRecord> & { record?: DeploymentRecord }) | undefined;
+    record = isRecord(output) ? output : isRecord(output?.record) ? output.record : null;
+  } else if (status === 'FAILED') {
+    finalState = await failState(sfn, executionArn, known.events);
+    record = isRecord(finalState?.record) ? finalState.record : null;
+  }
+  const rollbackInput = input?.kind === 'rollback';
+  const spec = (input !== undefined && 'spec' in input ? input.spec : input) as
+    { service?: unknown; model?: { id?: unknown; revision?: unknown; task?: unknown } } | undefined;
+  const service = record?.service ?? (rollbackInput ? str(input.service) : str(spec?.service)) ?? null;
+  const model =
+    record?.model ??
+    (!rollbackInput && typeof spec?.model?.id === 'string'
+      ? { id: spec.model.id, revision: str(spec.model.revision) ?? 'main', task: str(spec.model.task) ?? '?' }
+      : null);
+  const startedAt = toIso(item.startDate) ?? new Date(0).toISOString();
+  const finishedAt = toIso(item.stopDate);
+  const failure =
+    status === 'SUCCEEDED' || status === 'RUNNING'
+      ? null
+      : {
+          step:
+            record?.failure?.step ??
+            finalState?.failure?.step ??
+            stepOfBareFailure(described.error, known.events),
+          error: record?.failure?.error ?? described.error ?? status,
+          message:
+            record?.failure?.summary ??
+            finalState?.failure?.summary ??
+            failureMessage(described.error ?? status, described.cause),
+        };
+  return {
+    rolloutId: item.name ?? executionArn.split(':').pop() ?? executionArn,
+    executionArn,
+    kind: record?.kind ?? (rollbackInput ? 'rollback' : 'deploy'),
+    service,
+    status,
+    model,
+    requestedBy: record?.requestedBy ?? str(input?.requestedBy) ?? null,
+    reason: record?.reason ?? str(input?.reason) ?? null,
+    startedAt,
+    finishedAt,
+    durationMs: finishedAt === null ? null : Date.parse(finishedAt) - Date.parse(startedAt),
+    endpointName: record?.endpointName ?? null,
+    previousEndpoint: record?.previousEndpoint ?? null,
+    failure,
+    record,
+  };
+}
+
+/** The state the "Rollout Failed" Fail state saw (it holds `failure` and `record`), from the history's end. */
+type FinalState = Partial<RolloutState> & { readonly record?: unknown };
+
+async function failState(
+  sfn: SFNClient,
+  executionArn: string,
+  events?: readonly HistoryEvent[],
+): Promise<FinalState | undefined> {
+  const tail =
+    events !== undefined
+      ? [...events].reverse()
+      : ((
+          await sfn.send(
+            new GetExecutionHistoryCommand({
+              executionArn,
+              reverseOrder: true,
+              maxResults: 10,
+              includeExecutionData: true,
+            }),
+          )
+        ).events ?? []);
+  const failEntered = tail.find((e) => e.type === 'FailStateEntered');
+  return parseJson(failEntered?.stateEnteredEventDetails?.input) as FinalState | undefined;
+}
+
+/** For failures without a Deployment record (rejected spec, blocked, crashed): which step it was. */
+function stepOfBareFailure(error: string | undefined, events?: readonly HistoryEvent[]): string | null {
+  if (error === 'RolloutInProgress') return 'Acquire Lock';
+  if (events !== undefined) {
+    const steps = timelineFromHistory(events, true).filter((s) => s.type === 'Task');
+    const failed = [...steps].reverse().find((s) => s.status === 'failed') ?? steps[steps.length - 1];
+    if (failed !== undefined) return failed.name;
+  }
+  return error === 'SpecInvalidError' || error === 'ServiceNotFoundError' || error === 'ImageNotFoundError'
+    ? 'Validate Spec'
+    : null;
+}
+
+function isRecord(value: unknown): value is DeploymentRecord {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as DeploymentRecord).rolloutId === 'string' &&
+    typeof (value as DeploymentRecord).status === 'string'
+  );
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function toIso(date: Date | string | undefined): string | null {
+  if (date === undefined) return null;
+  return (date instanceof Date ? date : new Date(date)).toISOString();
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
