@@ -31,6 +31,9 @@ export interface Invoker {
   invoke(body: Buffer, contentType: string, accept: string): Promise<InvokeAnswer>;
 }
 
+/** The part of `fetch` the HTTP invoker uses (the global fetch fits; tests pass their own). */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
 /** Milliseconds clock; injected so tests can make latency whatever they need. */
 export type Clock = () => number;
 
@@ -105,7 +108,7 @@ export interface HttpInvokerOptions {
   readonly method?: 'POST' | 'GET';
   /** Sent as `x-api-key`; null when the API has no key. */
   readonly apiKey: string | null;
-  readonly fetch: typeof fetch;
+  readonly fetch: FetchLike;
   readonly clock?: Clock;
   /** Per-request timeout; the edge gives up after 30 s anyway. @default 30000 */
   readonly timeoutMs?: number;
