@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { LOCAL_CLOUD_DEFAULTS, LocalCloud, runningCloud } from '../../local/cloud';
 import { TargetError } from '../errors';
+import { resolveTarget } from '../target';
+import { CONSOLE_DEFAULT_PORT, startConsole } from '../console/server';
 import { pc, printer } from './output';
 import type { CommonOptions } from './commands';
 
@@ -12,6 +14,9 @@ export interface UpOptions extends CommonOptions {
   readonly faults?: string;
   readonly service?: readonly string[];
   readonly reset?: boolean;
+  /** Serve the console too. @default true */
+  readonly console?: boolean;
+  readonly consolePort?: number;
 }
 
 /**
@@ -39,6 +44,14 @@ export async function upCommand(options: UpOptions): Promise<void> {
     reset: options.reset === true,
   });
   const info = cloud.info();
+  const target =
+    options.console === false
+      ? undefined
+      : await resolveTarget({ ...options, endpoint: info.endpoint, aws: false });
+  const web =
+    target === undefined
+      ? undefined
+      : await startConsole(target, { port: options.consolePort ?? CONSOLE_DEFAULT_PORT });
   out.line(pc.dim(`Target: local cloud at ${info.endpoint} (data in ${dataDir})`));
   out.line(
     `${pc.green('✔')} Local cloud running (pid ${info.pid}, time ×${1 / info.timeScale} faster than AWS)`,
@@ -47,15 +60,34 @@ export async function upCommand(options: UpOptions): Promise<void> {
     `  AWS APIs  ${info.endpoint}   e.g. aws --endpoint-url ${info.endpoint} sagemaker list-endpoints`,
   );
   out.line(`  edge      ${info.edgeUrl}/<service>/predict   (CloudFront + API Gateway)`);
+  if (web !== undefined) out.line(`  console   ${web.url}`);
   out.line(`  stop      Ctrl-C, or \`rollout down\` from another terminal`);
-  out.result({ ...info, alreadyRunning: false });
+  out.result({ ...info, consoleUrl: web?.url ?? null, alreadyRunning: false });
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   out.line('Stopping the local cloud…');
+  await web?.close();
+  await target?.close();
   await cloud.stop();
+}
+
+/** `rollout console`: serves the deployment history console for the target until Ctrl-C. */
+export async function consoleCommand(options: CommonOptions & { port?: number }): Promise<void> {
+  const out = printer(options.json === true);
+  const target = await resolveTarget(options);
+  out.line(pc.dim(target.description));
+  const web = await startConsole(target, { port: options.port ?? CONSOLE_DEFAULT_PORT });
+  out.line(`${pc.green('✔')} Console at ${web.url}  (Ctrl-C to stop)`);
+  out.result({ url: web.url });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await web.close();
+  await target.close();
 }
 
 /** `rollout down`: stops the local cloud that `rollout up` started. */

@@ -11,7 +11,7 @@ import {
   validateCommand,
   type CommonOptions,
 } from './commands';
-import { downCommand, upCommand } from './local-commands';
+import { consoleCommand, downCommand, upCommand } from './local-commands';
 import { pc } from './output';
 
 /**
@@ -106,7 +106,15 @@ program
   .option('--faults <file>', 'fault rules (JSON) to load')
   .option('--service <name...>', 'services to provision (default: sentiment)')
   .option('--reset', 'start from empty state')
+  .option('--no-console', 'do not serve the console')
+  .option('--console-port <n>', 'console port', toInt)
   .action((_o: unknown, cmd: Command) => upCommand(common(cmd)));
+
+program
+  .command('console')
+  .description('serve the deployment history console (loopback) for the target')
+  .option('--port <n>', 'console port', toInt)
+  .action((_o: unknown, cmd: Command) => consoleCommand(common(cmd)));
 
 program
   .command('down')
