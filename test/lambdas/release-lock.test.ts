@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -24,7 +24,7 @@ function deps(): ReleaseLockDeps {
   };
 }
 
-function published(): { Subject?: string; Message?: string } {
+function published(): Partial<PublishCommandInput> {
   const call = snsMock.commandCalls(PublishCommand)[0];
   return call?.args[0].input ?? {};
 }
