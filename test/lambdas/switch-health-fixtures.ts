@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateSpec } from '../../pipeline/spec/validate';
 import type { RolloutSpec } from '../../pipeline/spec/schema';
+import { INITIAL_HEALTH, type HealthState } from '../../lambdas/shared/health-types';
 import type { LivePointer, LiveTarget, RolloutState, ServiceRegistration } from '../../lambdas/shared/types';
 
 /** Test data shared by the smoke, switch, roll-back, verify and health tests (JSON under test/fixtures/). */
@@ -82,5 +83,21 @@ export function fakeTime(start = 1_000_000): {
     advance: (ms) => {
       t += ms;
     },
+  };
+}
+
+/** Read Live Target's output for the pointer fixture: InService, the spec's smoke tests, never checked. */
+export function healthState(overrides: Partial<HealthState> = {}): HealthState {
+  const s = spec();
+  return {
+    service: 'sentiment',
+    registration: registration(),
+    live: pointerBefore(),
+    endpointStatus: 'InService',
+    smokeTests: s.smokeTests,
+    healthCheckSettings: s.healthCheck,
+    health: INITIAL_HEALTH,
+    notes: [],
+    ...overrides,
   };
 }
