@@ -1,0 +1,234 @@
+import {
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  ListEndpointsCommand,
+  ListTagsCommand,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { awsErrorName, errorMessage } from '../shared/errors';
+import { readLivePointer } from '../shared/live-pointer';
+import { isNotFound } from '../shared/sagemaker-errors';
+import { SERVICE_TAG } from '../shared/tags';
+import type { RolloutState } from '../shared/types';
+
+/** What Retire Old Endpoints needs besides the state. */
+export interface RetireOldEndpointsDeps {
+  readonly sagemaker: SageMakerClient;
+  readonly ssm: SSMClient;
+  readonly prefix: string;
+}
+
+/** Step name, as in the ASL. */
+export const RETIRE_OLD_ENDPOINTS_STEP = 'Retire Old Endpoints';
+
+/** Statuses in which an endpoint is busy changing: leave it to whoever is changing it. */
+const BUSY: ReadonlySet<string> = new Set([
+  'Creating',
+  'Updating',
+  'SystemUpdating',
+  'RollingBack',
+  'Deleting',
+]);
+
+/** An endpoint of the service, as listed. */
+interface OwnedEndpoint {
+  readonly name: string;
+  readonly status: string;
+}
+
+/** The endpoint config (null: it has none any more) and models an endpoint runs on. */
+interface Usage {
+  readonly endpointConfigName: string | null;
+  readonly modelNames: readonly string[];
+}
+
+/**
+ * Deletes the service's endpoints that the live pointer no longer keeps (current + previous), then
+ * their endpoint configs and models unless an endpoint that stays uses them. Only endpoints tagged
+ * with the service are touched; a resource that cannot be deleted becomes a warning, because the new
+ * deployment is already live and verified.
+ */
+export async function retireOldEndpoints(
+  state: RolloutState,
+  deps: RetireOldEndpointsDeps,
+): Promise<RolloutState> {
+  // A rollback keeps every endpoint: the one it left may be wanted again.
+  if (state.kind === 'rollback') return state;
+  const service = state.service.service;
+  const warnings: string[] = [];
+  const pointer = await readLivePointer(deps.ssm, deps.prefix, service);
+  if (pointer === null) {
+    return {
+      ...state,
+      warnings: [
+        ...state.warnings,
+        `Nothing retired: service ${service} has no live pointer, so which endpoints to keep is unknown.`,
+      ],
+    };
+  }
+  const kept = [pointer.current, ...pointer.previous, ...(state.target === null ? [] : [state.target])];
+  const keptNames = new Set(kept.map((t) => t.endpointName));
+
+  const owned = await listOwnedEndpoints(deps.sagemaker, service, warnings);
+  const retired: string[] = [];
+  const deleted = new Set<string>();
+  const freed: Usage[] = [];
+  for (const endpoint of owned) {
+    if (keptNames.has(endpoint.name) || BUSY.has(endpoint.status)) continue;
+    // Read what it uses first: once it is deleted, nothing leads to its config and model any more.
+    const usage = await describeUsage(deps.sagemaker, endpoint.name, warnings);
+    if (usage === null || usage === 'gone') continue;
+    try {
+      await deps.sagemaker.send(new DeleteEndpointCommand({ EndpointName: endpoint.name }));
+      retired.push(`endpoint ${endpoint.name}`);
+    } catch (error) {
+      if (!isNotFound(error, 'endpoint')) {
+        warnings.push(problem(`endpoint ${endpoint.name}`, error));
+        continue;
+      }
+    }
+    deleted.add(endpoint.name);
+    freed.push(usage);
+  }
+
+  // What the endpoints that stay use must stay too; describe them rather than trust the pointer.
+  const usedConfigs = new Set(kept.map((t) => t.endpointConfigName));
+  const usedModels = new Set(kept.map((t) => t.modelName));
+  let usageKnown = true;
+  for (const endpoint of owned) {
+    if (deleted.has(endpoint.name)) continue;
+    const usage = await describeUsage(deps.sagemaker, endpoint.name, warnings);
+    if (usage === null) usageKnown = false;
+    if (usage === null || usage === 'gone') continue;
+    if (usage.endpointConfigName !== null) usedConfigs.add(usage.endpointConfigName);
+    for (const model of usage.modelNames) usedModels.add(model);
+  }
+  if (!usageKnown && freed.length > 0) {
+    warnings.push(
+      'Endpoint configs and models of the retired endpoints were kept, because what the remaining endpoints use ' +
+        'could not be read; delete them by hand if no endpoint uses them.',
+    );
+  }
+  if (usageKnown) {
+    const configs = new Set(
+      freed.flatMap((u) => (u.endpointConfigName === null ? [] : [u.endpointConfigName])),
+    );
+    for (const name of configs) {
+      if (usedConfigs.has(name)) continue;
+      const done = await deleteQuietly(
+        () => deps.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })),
+        `endpoint config ${name}`,
+        warnings,
+      );
+      if (done) retired.push(`endpoint config ${name}`);
+    }
+    const models = new Set(freed.flatMap((u) => u.modelNames));
+    for (const name of models) {
+      if (usedModels.has(name)) continue;
+      const done = await deleteQuietly(
+        () => deps.sagemaker.send(new DeleteModelCommand({ ModelName: name })),
+        `model ${name}`,
+        warnings,
+      );
+      if (done) retired.push(`model ${name}`);
+    }
+  }
+  return {
+    ...state,
+    retired: [...state.retired, ...retired],
+    warnings: [...state.warnings, ...warnings],
+  };
+}
+
+/** Endpoints whose name contains "<service>-" and whose service tag proves they are this service's. */
+async function listOwnedEndpoints(
+  sagemaker: SageMakerClient,
+  service: string,
+  warnings: string[],
+): Promise<OwnedEndpoint[]> {
+  const owned: OwnedEndpoint[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sagemaker.send(
+      new ListEndpointsCommand({
+        NameContains: `${service}-`,
+        MaxResults: 100,
+        ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+      }),
+    );
+    for (const e of page.Endpoints ?? []) {
+      if (e.EndpointName === undefined || e.EndpointArn === undefined) continue;
+      try {
+        const tags = await sagemaker.send(
+          new ListTagsCommand({ ResourceArn: e.EndpointArn, MaxResults: 100 }),
+        );
+        const tag = (tags.Tags ?? []).find((t) => t.Key === SERVICE_TAG);
+        if (tag?.Value === service)
+          owned.push({ name: e.EndpointName, status: e.EndpointStatus ?? 'Unknown' });
+      } catch (error) {
+        warnings.push(problem(`endpoint ${e.EndpointName} (reading its tags)`, error));
+      }
+    }
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined && nextToken !== '');
+  return owned;
+}
+
+/**
+ * The config and models an endpoint uses; 'gone' when the endpoint no longer exists, null when it
+ * could not be read (a warning says why, and nothing it might use is deleted).
+ */
+async function describeUsage(
+  sagemaker: SageMakerClient,
+  endpointName: string,
+  warnings: string[],
+): Promise<Usage | 'gone' | null> {
+  let endpointConfigName: string | undefined;
+  try {
+    const endpoint = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpointName }));
+    endpointConfigName = endpoint.EndpointConfigName;
+  } catch (error) {
+    if (isNotFound(error, 'endpoint')) return 'gone';
+    warnings.push(problem(`endpoint ${endpointName} (describing it)`, error));
+    return null;
+  }
+  if (endpointConfigName === undefined) return { endpointConfigName: null, modelNames: [] };
+  try {
+    const config = await sagemaker.send(
+      new DescribeEndpointConfigCommand({ EndpointConfigName: endpointConfigName }),
+    );
+    const variants = [...(config.ProductionVariants ?? []), ...(config.ShadowProductionVariants ?? [])];
+    return {
+      endpointConfigName,
+      modelNames: variants.flatMap((v) => (v.ModelName === undefined ? [] : [v.ModelName])),
+    };
+  } catch (error) {
+    // The config is gone already; the models it named cannot be known any more.
+    if (isNotFound(error, 'endpoint configuration')) return { endpointConfigName: null, modelNames: [] };
+    warnings.push(problem(`endpoint config ${endpointConfigName} (describing it)`, error));
+    return null;
+  }
+}
+
+/** Runs a delete; true when it deleted, false when already gone or failed (then a warning says so). */
+async function deleteQuietly(
+  send: () => Promise<unknown>,
+  what: string,
+  warnings: string[],
+): Promise<boolean> {
+  try {
+    await send();
+    return true;
+  } catch (error) {
+    if (!isNotFound(error)) warnings.push(problem(what, error));
+    return false;
+  }
+}
+
+function problem(what: string, error: unknown): string {
+  return `Could not retire ${what}: ${awsErrorName(error)}: ${errorMessage(error)}. The next rollout tries again.`;
+}

@@ -1,0 +1,13 @@
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { projectPrefix } from '../shared/env';
+import { rolloutStep } from '../shared/step';
+import { RETIRE_OLD_ENDPOINTS_STEP, retireOldEndpoints } from './core';
+
+const sagemaker = new SageMakerClient({});
+const ssm = new SSMClient({});
+
+/** Retire Old Endpoints: deletes the service's endpoints (and configs, models) no longer kept. */
+export const handler = rolloutStep(RETIRE_OLD_ENDPOINTS_STEP, (state) =>
+  retireOldEndpoints(state, { sagemaker, ssm, prefix: projectPrefix() }),
+);

@@ -1,0 +1,336 @@
+import {
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  DescribeEndpointCommand,
+  DescribeEndpointConfigCommand,
+  ListEndpointsCommand,
+  ListTagsCommand,
+  SageMakerClient,
+  type EndpointStatus,
+} from '@aws-sdk/client-sagemaker';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { retireOldEndpoints, type RetireOldEndpointsDeps } from '../../lambdas/retire-old-endpoints/core';
+import { handler } from '../../lambdas/retire-old-endpoints/handler';
+import { logger } from '../../lambdas/shared/logger';
+import type { LivePointer } from '../../lambdas/shared/types';
+import {
+  awsError,
+  deployState,
+  notFound,
+  rejectionOf,
+  rollbackState,
+  samplePointer,
+  throttled,
+} from './step-fixtures';
+
+const sageMakerMock = mockClient(SageMakerClient);
+const ssmMock = mockClient(SSMClient);
+
+const state = deployState({ switched: true });
+const NEW = state.rolloutId;
+const PREVIOUS = samplePointer().current.rolloutId;
+const OLD = 'sentiment-distilbert-base-20250110-080000-77aa';
+const FAILED = 'sentiment-gpt2-20250115-100000-beef';
+
+/** After the switch: this rollout is live, the one before is kept. */
+function pointerAfterSwitch(): LivePointer {
+  const target = state.target;
+  if (target === null) throw new Error('fixture has no target');
+  return { current: { ...target, since: '2025-03-01T12:15:00.000Z' }, previous: [samplePointer().current] };
+}
+
+interface FakeEndpoint {
+  readonly name: string;
+  readonly status: EndpointStatus;
+  /** Value of the hf-rollout:service tag; null: untagged. */
+  readonly service?: string | null;
+  readonly config?: string;
+  readonly models?: readonly string[];
+}
+
+/** Sets up SageMaker and SSM as a world holding `endpoints`, listed `pageSize` per page. */
+function world(
+  endpoints: readonly FakeEndpoint[],
+  pointer: LivePointer | null = pointerAfterSwitch(),
+  pageSize = 100,
+): void {
+  if (pointer === null) {
+    ssmMock.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
+  } else {
+    ssmMock
+      .on(GetParameterCommand, { Name: '/hf-rollout/sentiment/live' })
+      .resolves({ Parameter: { Value: JSON.stringify(pointer) } });
+  }
+  const summaries = endpoints.map((e) => ({
+    EndpointName: e.name,
+    EndpointArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${e.name}`,
+    EndpointStatus: e.status,
+    CreationTime: new Date('2025-01-01T00:00:00Z'),
+    LastModifiedTime: new Date('2025-01-01T00:00:00Z'),
+  }));
+  for (let i = 0; i < summaries.length; i += pageSize) {
+    const token = i === 0 ? undefined : `page-${i}`;
+    const next = i + pageSize < summaries.length ? `page-${i + pageSize}` : undefined;
+    sageMakerMock
+      .on(ListEndpointsCommand, token === undefined ? { NameContains: 'sentiment-' } : { NextToken: token })
+      .resolves({
+        Endpoints: summaries.slice(i, i + pageSize),
+        ...(next === undefined ? {} : { NextToken: next }),
+      });
+  }
+  if (summaries.length === 0) sageMakerMock.on(ListEndpointsCommand).resolves({ Endpoints: [] });
+  for (const e of endpoints) {
+    const service = e.service === undefined ? 'sentiment' : e.service;
+    sageMakerMock
+      .on(ListTagsCommand, { ResourceArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${e.name}` })
+      .resolves({ Tags: service === null ? [] : [{ Key: 'hf-rollout:service', Value: service }] });
+    const config = e.config ?? e.name;
+    sageMakerMock
+      .on(DescribeEndpointCommand, { EndpointName: e.name })
+      .resolves({ EndpointName: e.name, EndpointConfigName: config, EndpointStatus: e.status });
+    sageMakerMock.on(DescribeEndpointConfigCommand, { EndpointConfigName: config }).resolves({
+      EndpointConfigName: config,
+      ProductionVariants: (e.models ?? [e.name]).map((m) => ({ VariantName: 'AllTraffic', ModelName: m })),
+    });
+  }
+  sageMakerMock.on(DeleteEndpointCommand).resolves({});
+  sageMakerMock.on(DeleteEndpointConfigCommand).resolves({});
+  sageMakerMock.on(DeleteModelCommand).resolves({});
+}
+
+function deletedEndpoints(): (string | undefined)[] {
+  return sageMakerMock.commandCalls(DeleteEndpointCommand).map((c) => c.args[0].input.EndpointName);
+}
+
+function deps(): RetireOldEndpointsDeps {
+  return { sagemaker: new SageMakerClient({}), ssm: new SSMClient({}), prefix: 'hf-rollout' };
+}
+
+beforeAll(() => logger.setLogLevel('SILENT'));
+beforeEach(() => {
+  sageMakerMock.reset();
+  ssmMock.reset();
+});
+
+describe('retireOldEndpoints', () => {
+  it('retires endpoints no longer kept, with their configs and models, and keeps the live and previous ones', async () => {
+    // Arrange
+    world([
+      { name: NEW, status: 'InService' },
+      { name: PREVIOUS, status: 'InService' },
+      { name: OLD, status: 'InService' },
+      { name: FAILED, status: 'Failed' },
+    ]);
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(deletedEndpoints()).toEqual([OLD, FAILED]);
+    expect(next.retired).toEqual([
+      `endpoint ${OLD}`,
+      `endpoint ${FAILED}`,
+      `endpoint config ${OLD}`,
+      `endpoint config ${FAILED}`,
+      `model ${OLD}`,
+      `model ${FAILED}`,
+    ]);
+    expect(next.warnings).toEqual([]);
+  });
+
+  it('leaves endpoints of other services and untagged ones alone, even when their names match', async () => {
+    // Arrange
+    world([
+      { name: NEW, status: 'InService' },
+      { name: 'sentiment-v2-bert-20250101-000000-0000', status: 'InService', service: 'sentiment-v2' },
+      { name: 'sentiment-manual-test', status: 'InService', service: null },
+    ]);
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(sageMakerMock).not.toHaveReceivedCommand(DeleteEndpointCommand);
+    expect(next.retired).toEqual([]);
+  });
+
+  it.each<EndpointStatus>(['Creating', 'Updating', 'Deleting'])(
+    'leaves an endpoint that is %s alone',
+    async (status) => {
+      // Arrange
+      world([
+        { name: NEW, status: 'InService' },
+        { name: OLD, status },
+      ]);
+
+      // Act
+      await retireOldEndpoints(state, deps());
+
+      // Assert
+      expect(sageMakerMock).not.toHaveReceivedCommand(DeleteEndpointCommand);
+    },
+  );
+
+  it('reads every page of the endpoint list', async () => {
+    // Arrange
+    world(
+      [
+        { name: NEW, status: 'InService' },
+        { name: PREVIOUS, status: 'InService' },
+        { name: OLD, status: 'InService' },
+        { name: FAILED, status: 'Failed' },
+      ],
+      pointerAfterSwitch(),
+      2,
+    );
+
+    // Act
+    await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(sageMakerMock).toHaveReceivedCommandTimes(ListEndpointsCommand, 2);
+    expect(deletedEndpoints()).toEqual([OLD, FAILED]);
+  });
+
+  it('keeps a config and a model that an endpoint which stays still uses', async () => {
+    // Arrange
+    world([
+      { name: NEW, status: 'InService' },
+      {
+        name: PREVIOUS,
+        status: 'InService',
+        config: 'sentiment-shared-config',
+        models: ['sentiment-shared-model'],
+      },
+      {
+        name: OLD,
+        status: 'InService',
+        config: 'sentiment-shared-config',
+        models: ['sentiment-shared-model'],
+      },
+    ]);
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(next.retired).toEqual([`endpoint ${OLD}`]);
+    expect(sageMakerMock).not.toHaveReceivedCommand(DeleteEndpointConfigCommand);
+    expect(sageMakerMock).not.toHaveReceivedCommand(DeleteModelCommand);
+  });
+
+  it('keeps configs and models when what a remaining endpoint uses cannot be read', async () => {
+    // Arrange
+    world([
+      { name: NEW, status: 'InService' },
+      { name: PREVIOUS, status: 'InService' },
+      { name: OLD, status: 'InService' },
+    ]);
+    sageMakerMock
+      .on(DescribeEndpointCommand, { EndpointName: PREVIOUS })
+      .rejects(awsError('AccessDeniedException', 'not authorized'));
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(next.retired).toEqual([`endpoint ${OLD}`]);
+    expect(sageMakerMock).not.toHaveReceivedCommand(DeleteModelCommand);
+    expect(next.warnings).toEqual([
+      expect.stringContaining(`endpoint ${PREVIOUS} (describing it)`),
+      expect.stringContaining('were kept'),
+    ]);
+  });
+
+  it('turns a delete SageMaker refuses into a warning and goes on with the others', async () => {
+    // Arrange
+    world([
+      { name: NEW, status: 'InService' },
+      { name: OLD, status: 'InService' },
+      { name: FAILED, status: 'Failed' },
+    ]);
+    sageMakerMock
+      .on(DeleteEndpointCommand, { EndpointName: OLD })
+      .rejects(awsError('AccessDeniedException', 'not authorized to DeleteEndpoint'));
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(next.retired).toEqual([`endpoint ${FAILED}`, `endpoint config ${FAILED}`, `model ${FAILED}`]);
+    expect(next.warnings).toEqual([
+      `Could not retire endpoint ${OLD}: AccessDeniedException: not authorized to DeleteEndpoint. The next rollout tries again.`,
+    ]);
+  });
+
+  it('still frees the config and model of an endpoint that vanished meanwhile', async () => {
+    // Arrange
+    world([
+      { name: NEW, status: 'InService' },
+      { name: OLD, status: 'InService' },
+    ]);
+    sageMakerMock.on(DeleteEndpointCommand, { EndpointName: OLD }).rejects(notFound('endpoint', OLD));
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(next.retired).toEqual([`endpoint config ${OLD}`, `model ${OLD}`]);
+  });
+
+  it('retires nothing and says why when there is no live pointer', async () => {
+    // Arrange
+    world([{ name: OLD, status: 'InService' }], null);
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(sageMakerMock.calls()).toHaveLength(0);
+    expect(next.warnings).toEqual([expect.stringContaining('has no live pointer')]);
+  });
+
+  it('keeps every endpoint after a rollback', async () => {
+    // Arrange
+    world([{ name: OLD, status: 'InService' }]);
+
+    // Act
+    const next = await retireOldEndpoints(rollbackState(), deps());
+
+    // Assert
+    expect(sageMakerMock.calls()).toHaveLength(0);
+    expect(next.retired).toEqual([]);
+  });
+});
+
+describe('retire-old-endpoints handler', () => {
+  it('retires through the module-scope clients', async () => {
+    // Arrange
+    world([
+      { name: NEW, status: 'InService' },
+      { name: OLD, status: 'InService' },
+    ]);
+
+    // Act
+    const next = await handler(state);
+
+    // Assert
+    expect(deletedEndpoints()).toEqual([OLD]);
+    expect(next.timings.at(-1)?.step).toBe('Retire Old Endpoints');
+  });
+
+  it('turns a throttled endpoint listing into AwsTransientError', async () => {
+    // Arrange
+    world([]);
+    sageMakerMock.on(ListEndpointsCommand).rejects(throttled());
+
+    // Act
+    const error = await rejectionOf(handler(state));
+
+    // Assert
+    expect(error.name).toBe('AwsTransientError');
+  });
+});
