@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import type { LocalRequest, LocalResponse, LocalService, ServiceContext } from './types';
 import { AwsError } from './errors';
 import { applyFault } from '../faults';
@@ -14,6 +15,12 @@ export interface JsonServiceOptions {
   readonly protocol: '1.0' | '1.1';
   readonly operations: Readonly<Record<string, JsonOperation>>;
   readonly ctx: ServiceContext;
+  /**
+   * For awsJson services that kept their awsQuery error codes (CloudWatch): errors also carry
+   * `x-amzn-query-error: <QueryCode>;Sender`, which SDKs read first. Maps an error code to its query
+   * code; codes not listed lose a trailing `Exception`. @default undefined (not query-compatible)
+   */
+  readonly queryErrorCodes?: Readonly<Record<string, string>>;
 }
 
 /** Builds a LocalService speaking awsJson: `POST /` with `X-Amz-Target: <prefix>.<Operation>`. */
@@ -32,13 +39,44 @@ export function jsonService(options: JsonServiceOptions): LocalService {
             `The local cloud does not emulate ${options.id}.${operation} (see local/SUPPORT.md).`,
           );
         }
-        const input = parseJsonBody(req.body);
+        const input = parseJsonBody(decodeContent(req));
         await applyFault(options.ctx, `${options.id}.${operation}`, input);
         const output = await op(input, req);
         return { status: 200, headers: { 'content-type': contentType }, body: JSON.stringify(output ?? {}) };
       } catch (error) {
-        return jsonError(error, contentType);
+        const out = jsonError(error, contentType);
+        return options.queryErrorCodes === undefined
+          ? out
+          : withQueryErrorHeader(out, options.queryErrorCodes);
       }
+    },
+  };
+}
+
+/** The request body, gunzipped when the SDK compressed it (operations with `requestCompression`, e.g. PutMetricData). */
+export function decodeContent(req: LocalRequest): Buffer {
+  const encoding = req.headers['content-encoding'];
+  if (typeof encoding === 'string' && encoding.toLowerCase() === 'gzip') {
+    try {
+      return gunzipSync(req.body);
+    } catch (error) {
+      throw new AwsError(
+        'SerializationException',
+        `Request body is not valid gzip: ${(error as Error).message}`,
+      );
+    }
+  }
+  return req.body;
+}
+
+function withQueryErrorHeader(out: LocalResponse, codes: Readonly<Record<string, string>>): LocalResponse {
+  const code = out.headers?.['x-amzn-errortype'] ?? 'InternalFailure';
+  const queryCode = codes[code] ?? code.replace(/Exception$/, '');
+  return {
+    ...out,
+    headers: {
+      ...out.headers,
+      'x-amzn-query-error': `${queryCode};${out.status >= 500 ? 'Receiver' : 'Sender'}`,
     },
   };
 }
