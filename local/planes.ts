@@ -48,6 +48,18 @@ export interface DataPlane {
   close(): Promise<void>;
 }
 
+/** One health-check execution's outcome (an Express execution, so not in ListExecutions). */
+export interface HealthCheckRun {
+  readonly executionArn: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'RUNNING';
+  readonly startDate: string;
+  readonly stopDate?: string;
+  /** The execution's output, parsed (SUCCEEDED only). */
+  readonly output?: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
 /** The compute plane's surface. */
 export interface ComputePlane {
   readonly services: readonly LocalService[];
@@ -55,6 +67,8 @@ export interface ComputePlane {
   readonly edgeUrl: string;
   /** Creates a service: its proxy function, data resources, and edge route. Idempotent. */
   provisionService(service: string): Promise<LocalServiceResources>;
+  /** Runs the health-check (Express) state machine for a service now and returns its outcome. */
+  runHealthCheck(service: string): Promise<HealthCheckRun>;
   inventory(): Record<string, unknown>;
   reset(): Promise<void>;
   close(): Promise<void>;
