@@ -29,6 +29,8 @@ export interface LocalServiceResources {
   readonly apiKeySecretId: string;
   readonly sagemakerRoleArn: string;
   readonly publicUrl: string;
+  /** Value the edge adds as `x-origin-verify` and the proxy requires (CloudFront's custom origin header). */
+  readonly originVerifySecret: string;
 }
 
 /** The data plane's surface for the rest of the cloud. */
