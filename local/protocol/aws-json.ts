@@ -71,14 +71,19 @@ export function decodeContent(req: LocalRequest): Buffer {
 
 function withQueryErrorHeader(out: LocalResponse, codes: Readonly<Record<string, string>>): LocalResponse {
   const code = out.headers?.['x-amzn-errortype'] ?? 'InternalFailure';
-  const queryCode = codes[code] ?? code.replace(/Exception$/, '');
   return {
     ...out,
-    headers: {
-      ...out.headers,
-      'x-amzn-query-error': `${queryCode};${out.status >= 500 ? 'Receiver' : 'Sender'}`,
-    },
+    headers: { ...out.headers, 'x-amzn-query-error': queryErrorHeader(code, out.status, codes) },
   };
+}
+
+/** The `x-amzn-query-error` value of an error (`<QueryCode>;Sender|Receiver`) for query-compatible services. */
+export function queryErrorHeader(
+  code: string,
+  status: number,
+  codes: Readonly<Record<string, string>>,
+): string {
+  return `${codes[code] ?? code.replace(/Exception$/, '')};${status >= 500 ? 'Receiver' : 'Sender'}`;
 }
 
 /** Splits `X-Amz-Target: Prefix.Operation`. */

@@ -1,4 +1,5 @@
-import { jsonService } from '../protocol/aws-json';
+import { jsonService, type JsonOperation } from '../protocol/aws-json';
+import { rpcV2CborService } from '../protocol/rpc-v2-cbor';
 import { AwsError } from '../protocol/errors';
 import type { LocalService, ServiceContext } from '../protocol/types';
 import { JsonStore } from '../store';
@@ -61,8 +62,10 @@ function missing(parameter: string): AwsError {
 
 /** The emulated CloudWatch (metrics). */
 export class CloudWatchEmulator {
-  /** The awsJson service for the AWS API port. */
+  /** The awsJson service for the AWS API port (SDK v3). */
   readonly service: LocalService;
+  /** The same operations on Smithy RPC v2 CBOR (the AWS CLI). */
+  readonly cborService: LocalService;
   private readonly store: JsonStore<CloudWatchState>;
 
   constructor(
@@ -70,17 +73,28 @@ export class CloudWatchEmulator {
     file: string | null,
   ) {
     this.store = new JsonStore<CloudWatchState>(file, () => ({ series: {}, emfLines: {} }));
+    const operations: Readonly<Record<string, JsonOperation>> = {
+      PutMetricData: (i) => this.putMetricData(i),
+      GetMetricData: (i) => this.getMetricData(i),
+      ListMetrics: (i) => this.listMetrics(i),
+    };
     this.service = jsonService({
       id: 'CloudWatch',
       targetPrefix: 'GraniteServiceVersion20100801',
       protocol: '1.0',
       ctx,
       queryErrorCodes: QUERY_CODES,
-      operations: {
-        PutMetricData: (i) => this.putMetricData(i),
-        GetMetricData: (i) => this.getMetricData(i),
-        ListMetrics: (i) => this.listMetrics(i),
-      },
+      operations,
+    });
+    // botocore (the AWS CLI) prefers Smithy RPC v2 CBOR for CloudWatch; both fronts run the same operations.
+    this.cborService = rpcV2CborService({
+      id: 'CloudWatch',
+      serviceName: 'GraniteServiceVersion20100801',
+      errorNamespace: 'com.amazonaws.cloudwatch',
+      ctx,
+      queryErrorCodes: QUERY_CODES,
+      timestampMembers: ['Timestamps', 'Timestamp'],
+      operations,
     });
   }
 

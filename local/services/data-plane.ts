@@ -37,7 +37,7 @@ export function createDataPlane(options: PlaneOptions): DataPlane {
   const emulators = [sagemaker, runtime, ssm, sns, dynamodb, secrets, cloudfront, cloudwatch];
 
   return {
-    services: emulators.map((e) => e.service),
+    services: [...emulators.map((e) => e.service), cloudwatch.cborService],
     onInvalidation: (listener) => cloudfront.onInvalidation(listener),
     ingestLog: (functionName, line) => {
       cloudwatch.ingestLog(functionName, line);

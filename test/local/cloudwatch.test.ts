@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   CloudWatchClient,
   GetMetricDataCommand,
@@ -6,6 +8,8 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { aggregate, parseEmf, statistic } from '../../local/services/cloudwatch-metrics';
 import { startDataPlane, tempDir, type DataPlaneHarness } from './data-plane-harness';
+
+const run = promisify(execFile);
 
 let h: DataPlaneHarness;
 let cw: CloudWatchClient;
@@ -194,6 +198,79 @@ describe('CloudWatch PutMetricData, GetMetricData and ListMetrics', () => {
     } finally {
       tmp.remove();
     }
+  });
+});
+
+describe('the AWS CLI against CloudWatch (Smithy RPC v2 CBOR)', () => {
+  it('lists metrics and reads datapoints with `aws cloudwatch`', async () => {
+    const minute = 60_000;
+    const at = Math.floor(Date.now() / minute) * minute - 5 * minute;
+    h.plane.ingestLog('fn', emfLine(at + 1000, { Invocations: 2 }));
+    h.plane.ingestLog('fn', emfLine(at + 2000, { Invocations: 3 }));
+    const aws = async (...args: string[]): Promise<unknown> => {
+      const { stdout } = await run(
+        'aws',
+        ['--endpoint-url', h.endpoint, '--region', 'us-east-1', '--output', 'json', ...args],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '/tmp',
+            AWS_ACCESS_KEY_ID: 'local',
+            AWS_SECRET_ACCESS_KEY: 'local',
+            AWS_CONFIG_FILE: '/dev/null',
+            AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+            AWS_EC2_METADATA_DISABLED: 'true',
+          },
+          timeout: 60_000,
+        },
+      );
+      return JSON.parse(stdout) as unknown;
+    };
+    await expect(aws('cloudwatch', 'list-metrics', '--namespace', 'HfRollout')).resolves.toEqual({
+      Metrics: [
+        {
+          Namespace: 'HfRollout',
+          MetricName: 'Invocations',
+          Dimensions: [{ Name: 'service', Value: 'hf-rollout' }],
+        },
+      ],
+    });
+    const data = (await aws(
+      'cloudwatch',
+      'get-metric-data',
+      '--start-time',
+      new Date(at - minute).toISOString(),
+      '--end-time',
+      new Date(at + 2 * minute).toISOString(),
+      '--metric-data-queries',
+      JSON.stringify([
+        {
+          Id: 'q',
+          MetricStat: {
+            Metric: {
+              Namespace: 'HfRollout',
+              MetricName: 'Invocations',
+              Dimensions: [{ Name: 'service', Value: 'hf-rollout' }],
+            },
+            Period: 60,
+            Stat: 'Sum',
+          },
+        },
+      ]),
+    )) as {
+      MetricDataResults: {
+        Id: string;
+        Values: number[];
+        Timestamps: (number | string)[];
+        StatusCode: string;
+      }[];
+    };
+    expect(data.MetricDataResults).toEqual([
+      expect.objectContaining({ Id: 'q', Values: [5], StatusCode: 'Complete' }),
+    ]);
+    // AWS CLI v1 prints timestamps as received (cli_timestamp_format "none"): epoch seconds here.
+    const stamp = data.MetricDataResults[0]?.Timestamps[0];
+    expect(typeof stamp === 'number' ? stamp * 1000 : new Date(stamp ?? '').getTime()).toBe(at);
   });
 });
 
