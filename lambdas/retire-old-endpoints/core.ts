@@ -122,6 +122,7 @@ export async function retireOldEndpoints(
       const done = await deleteQuietly(
         () => deps.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })),
         `endpoint config ${name}`,
+        `aws sagemaker delete-endpoint-config --endpoint-config-name ${name}`,
         warnings,
       );
       if (done) retired.push(`endpoint config ${name}`);
@@ -132,6 +133,7 @@ export async function retireOldEndpoints(
       const done = await deleteQuietly(
         () => deps.sagemaker.send(new DeleteModelCommand({ ModelName: name })),
         `model ${name}`,
+        `aws sagemaker delete-model --model-name ${name}`,
         warnings,
       );
       if (done) retired.push(`model ${name}`);
@@ -214,17 +216,25 @@ async function describeUsage(
   }
 }
 
-/** Runs a delete; true when it deleted, false when already gone or failed (then a warning says so). */
+/**
+ * Runs the delete of an endpoint config or model; true when it deleted, false when already gone or
+ * failed. No later rollout finds it again once its endpoint is gone, so a failure says how to delete it.
+ */
 async function deleteQuietly(
   send: () => Promise<unknown>,
   what: string,
+  command: string,
   warnings: string[],
 ): Promise<boolean> {
   try {
     await send();
     return true;
   } catch (error) {
-    if (!isNotFound(error)) warnings.push(problem(what, error));
+    if (!isNotFound(error)) {
+      warnings.push(
+        `Could not retire ${what}: ${awsErrorName(error)}: ${errorMessage(error)}. Delete it by hand: ${command}`,
+      );
+    }
     return false;
   }
 }

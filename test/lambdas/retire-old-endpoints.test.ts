@@ -266,6 +266,27 @@ describe('retireOldEndpoints', () => {
     ]);
   });
 
+  it('says how to delete a model it could not delete, since no later rollout finds it again', async () => {
+    // Arrange
+    world([
+      { name: NEW, status: 'InService' },
+      { name: OLD, status: 'InService' },
+    ]);
+    sageMakerMock
+      .on(DeleteModelCommand, { ModelName: OLD })
+      .rejects(awsError('AccessDeniedException', 'not authorized to DeleteModel'));
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(next.retired).toEqual([`endpoint ${OLD}`, `endpoint config ${OLD}`]);
+    expect(next.warnings).toEqual([
+      `Could not retire model ${OLD}: AccessDeniedException: not authorized to DeleteModel. ` +
+        `Delete it by hand: aws sagemaker delete-model --model-name ${OLD}`,
+    ]);
+  });
+
   it('still frees the config and model of an endpoint that vanished meanwhile', async () => {
     // Arrange
     world([
