@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 
 /** Step Functions workflow types. */
@@ -34,6 +35,8 @@ export interface WaitStateDefinition {
   readonly Timestamp?: string;
   readonly TimestampPath?: string;
 }
+
+const VALIDATED = new Set<string>();
 
 /** A state machine ready to run: the substituted ASL, the engine, and the states the emulation hooks. */
 export interface LoadedStateMachine {
@@ -94,7 +97,13 @@ export function loadStateMachine(options: {
   } catch (error) {
     throw new Error(`${options.source} is not valid JSON: ${(error as Error).message}`);
   }
-  const engine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  // The engine's validator (asl-validator, compiling JSON schemas) takes a few hundred ms per call:
+  // a definition text that validated once in this process is not validated again.
+  const key = createHash('sha256').update(options.definitionText).digest('hex');
+  const engine = new StateMachine(definition, {
+    validationOptions: VALIDATED.has(key) ? { noValidate: true } : { checkArn: true, checkPaths: true },
+  });
+  VALIDATED.add(key);
   const tasks = new Map<string, TaskStateDefinition>();
   const waits = new Map<string, WaitStateDefinition>();
   const states = new Map<string, { readonly Type: string } & Record<string, unknown>>();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -145,4 +146,22 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** A test state machine from `test/fixtures/state-machines/<file>.asl.json`. */
+export function fixtureMachine(
+  name: string,
+  file: string,
+  type: 'STANDARD' | 'EXPRESS' = 'STANDARD',
+): { name: string; type: 'STANDARD' | 'EXPRESS'; definition: string } {
+  return {
+    name,
+    type,
+    definition: readFileSync(join(ROOT, 'test', 'fixtures', 'state-machines', `${file}.asl.json`), 'utf8'),
+  };
+}
+
+/** The ARN of a state machine in the harness's account. */
+export function machineArn(name: string): string {
+  return `arn:aws:states:us-east-1:000000000000:stateMachine:${name}`;
 }
