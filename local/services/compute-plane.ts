@@ -109,14 +109,7 @@ export async function createComputePlane(options: ComputePlaneOptions): Promise<
   const extras = options.extraFunctions ?? [];
 
   const bundleDir =
-    options.bundleDir ??
-    (dataDir === null
-      ? join(
-          tmpdir(),
-          'hf-rollout-local-bundles',
-          createHash('sha256').update(rootDir).digest('hex').slice(0, 12),
-        )
-      : join(dataDir, 'bundles'));
+    options.bundleDir ?? (dataDir === null ? sharedBundleDir(rootDir) : join(dataDir, 'bundles'));
   const entries: BundleEntry[] = [
     { id: RUNTIME_BUNDLE, entry: join(__dirname, 'lambda', 'runtime-bootstrap.ts') },
     ...(useCatalog ? [...STEP_FUNCTIONS, PROXY_FUNCTION].map((f) => ({ id: f.id, entry: f.entry })) : []),
@@ -362,6 +355,18 @@ export async function createComputePlane(options: ComputePlaneOptions): Promise<
     },
   };
   return plane;
+}
+
+/**
+ * The bundle cache of in-memory clouds: one per repository under the OS temp dir, shared by processes
+ * (bundles are renamed into place, so concurrent builders do not tear each other's files).
+ */
+export function sharedBundleDir(rootDir: string): string {
+  return join(
+    tmpdir(),
+    'hf-rollout-local-bundles',
+    createHash('sha256').update(rootDir).digest('hex').slice(0, 12),
+  );
 }
 
 /** Bundle id of an extra function's entry: readable, and unique per entry file. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -464,6 +464,7 @@ describe('Step Functions persistence', () => {
             .events ?? [];
 
         expect(second.plane.recovered).toEqual([running.executionArn]);
+        expect(readFileSync(join(dataDir, 'logs', `${FUNCTION}.log`), 'utf8')).toMatch(/^START RequestId: /m);
         expect(interrupted.status).toBe('FAILED');
         expect(interrupted.error).toBe('States.Runtime');
         expect(interrupted.cause).toMatch(/local cloud stopped while this execution was running/);

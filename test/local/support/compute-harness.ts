@@ -10,6 +10,7 @@ import type { DataPlane, LocalServiceResources } from '../../../local/planes';
 import type { LocalService, ServiceContext } from '../../../local/protocol/types';
 import { close, createAwsServer, listen } from '../../../local/server';
 import {
+  sharedBundleDir,
   createComputePlane,
   type ComputePlaneOptions,
   type LocalComputePlane,
@@ -99,6 +100,8 @@ export async function startCompute(
       host: '127.0.0.1',
       edgePort: 0,
       catalog: false,
+      // Persistent test clouds share the in-memory bundle cache instead of bundling into their data folder.
+      bundleDir: sharedBundleDir(ROOT),
       ...options,
       ctx,
       data,
