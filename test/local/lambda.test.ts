@@ -202,6 +202,27 @@ describe('Lambda Invoke', () => {
     });
   });
 
+  it('queues Event invocations over the concurrency limit instead of throttling them', async () => {
+    const busy = [1, 2].map(() => invoke({ action: 'sleep', ms: 500 }, CAPPED));
+    await eventually(() =>
+      (h.plane.lambda.inventory().find((f) => f.name === CAPPED)?.inFlight as number) >= 2 ? true : undefined,
+    );
+
+    const queued = await h.lambda.send(
+      new InvokeCommand({
+        FunctionName: CAPPED,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ action: 'log', lines: ['queued Event ran'] })),
+      }),
+    );
+
+    expect(queued.StatusCode).toBe(202);
+    await Promise.all(busy);
+    await eventually(() =>
+      h.data.logLines.find((l) => l.functionName === CAPPED && l.line.endsWith('queued Event ran')),
+    );
+  });
+
   it('applies declared Lambda.Invoke faults by function name', async () => {
     h.faults.add({
       operation: 'Lambda.Invoke',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { LAMBDA_RUNTIME } from '../../../lambdas/catalog';
+import { AwsError } from '../../protocol/errors';
 import type { ServiceContext } from '../../protocol/types';
 import type { ExecutionEnvironments, InvocationOutcome } from './execution-environments';
 import type {
@@ -111,6 +112,8 @@ const UPDATABLE_FIELDS = [
  */
 export class LambdaFunctions {
   private readonly inFlight = new Map<string, number>();
+  private readonly slotWaiters = new Map<string, (() => void)[]>();
+  private closed = false;
   private readonly background = new Set<Promise<unknown>>();
   private readonly maxConcurrency: number;
   private readonly configUpdateSeconds: number;
@@ -236,17 +239,20 @@ export class LambdaFunctions {
       throw invalidRequestContent(`Could not parse request body into json: ${(error as Error).message}`);
     }
     if (type === 'DryRun') return { statusCode: 204 };
-    if ((this.inFlight.get(record.name) ?? 0) >= this.maxConcurrency) throw throttled();
 
     if (type === 'Event') {
-      const run = this.run(record, payload, input.clientContext).catch((error: unknown) => {
-        console.error(`[local] Event invocation of ${record.name} failed: ${(error as Error).message}`);
-      });
+      // Lambda queues asynchronous invocations instead of throttling the caller: wait for a free slot.
+      const run = this.slotFree(record.name)
+        .then(() => this.run(this.options.store.get(record.name), payload, input.clientContext))
+        .catch((error: unknown) => {
+          console.error(`[local] Event invocation of ${record.name} failed: ${(error as Error).message}`);
+        });
       this.background.add(run);
       void run.finally(() => this.background.delete(run));
       return { statusCode: 202 };
     }
 
+    if (this.busy(record.name) >= this.maxConcurrency) throw throttled();
     const outcome = await this.run(record, payload, input.clientContext);
     const tail =
       input.logType === 'Tail'
@@ -288,6 +294,7 @@ export class LambdaFunctions {
 
   /** Stops every environment and waits for background (Event) invocations to end. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.options.environments.shutdown();
     await Promise.allSettled([...this.background]);
   }
@@ -297,6 +304,8 @@ export class LambdaFunctions {
     payload: string,
     clientContext: string | undefined,
   ): Promise<InvocationOutcome> {
+    if (this.closed)
+      throw new AwsError('ServiceException', 'The local cloud is stopping; the invocation was not run.', 500);
     const requestId = randomUUID();
     this.inFlight.set(record.name, (this.inFlight.get(record.name) ?? 0) + 1);
     try {
@@ -322,6 +331,22 @@ export class LambdaFunctions {
       });
     } finally {
       this.inFlight.set(record.name, (this.inFlight.get(record.name) ?? 1) - 1);
+      this.slotWaiters.get(record.name)?.shift()?.();
+    }
+  }
+
+  private busy(name: string): number {
+    return this.inFlight.get(name) ?? 0;
+  }
+
+  /** Resolves when the function has a free concurrency slot (for queued Event invocations). */
+  private async slotFree(name: string): Promise<void> {
+    while (this.busy(name) >= this.maxConcurrency) {
+      await new Promise<void>((resolve) => {
+        const waiters = this.slotWaiters.get(name) ?? [];
+        waiters.push(resolve);
+        this.slotWaiters.set(name, waiters);
+      });
     }
   }
 
