@@ -26,6 +26,8 @@ export interface AppConfig {
   /** EventBridge Scheduler `rate(...)` expression of the health check. */
   readonly healthCheckSchedule: string;
   readonly auth: ApiAuth;
+  /** Context `prebuiltBundlesDir`: deploy `<dir>/<function id>/index.js` (e.g. the local cloud's build) instead of bundling. */
+  readonly prebuiltBundlesDir?: string;
 }
 
 /** Reads and validates the app's context; throws naming the key, the value and the fix. */
@@ -44,7 +46,14 @@ export function readAppConfig(node: Node): AppConfig {
   if (auth !== 'api-key' && auth !== 'none') {
     throw new Error(`Context "auth" is "${auth}"; use "api-key" (default) or "none".`);
   }
-  return { prefix, services, healthCheckSchedule, auth };
+  const prebuiltBundlesDir = stringContext(node, 'prebuiltBundlesDir');
+  return {
+    prefix,
+    services,
+    healthCheckSchedule,
+    auth,
+    ...(prebuiltBundlesDir === undefined ? {} : { prebuiltBundlesDir }),
+  };
 }
 
 /**

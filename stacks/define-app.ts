@@ -9,23 +9,14 @@ export interface AppStacks {
   readonly pipeline: PipelineStack;
 }
 
-/** Options that are not context settings (tests use them; app.ts passes none). */
-export interface DefineAppOptions {
-  /**
-   * Directory of prebuilt bundles (`<function id>/index.js`) deployed instead of bundling at synth.
-   * @default - every function is bundled from its entry with the local esbuild
-   */
-  readonly prebuiltBundlesDir?: string;
-}
-
 /**
  * Adds the app's stacks to `app`: `HfRollout-<service>` per service and `HfRollout-Pipeline`, which
  * reads each serving stack's binding (the distribution id and API key secret are stack references,
- * everything else is built from pipeline/names.ts).
+ * everything else is built from pipeline/names.ts) and deploys after them.
  */
-export function defineApp(app: App, config: AppConfig, options: DefineAppOptions = {}): AppStacks {
+export function defineApp(app: App, config: AppConfig): AppStacks {
   const bundles =
-    options.prebuiltBundlesDir === undefined ? {} : { prebuiltBundlesDir: options.prebuiltBundlesDir };
+    config.prebuiltBundlesDir === undefined ? {} : { prebuiltBundlesDir: config.prebuiltBundlesDir };
   const serving = config.services.map(
     (service) =>
       new ServingStack(app, `HfRollout-${service}`, {
@@ -44,7 +35,8 @@ export function defineApp(app: App, config: AppConfig, options: DefineAppOptions
     healthCheckSchedule: config.healthCheckSchedule,
     ...bundles,
   });
-  for (const stack of serving)
+  for (const stack of serving) {
     pipeline.addStackDependency(stack, 'The pipeline grants access to its resources by name');
+  }
   return { serving, pipeline };
 }

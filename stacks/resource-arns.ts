@@ -33,7 +33,15 @@ export interface ServiceBinding {
 export interface ProjectResources {
   readonly prefix: string;
   readonly services: readonly ServiceBinding[];
+  /**
+   * ARN of the rollout lock table.
+   * @default - none: a permission naming `lock-table` fails at synth
+   */
   readonly lockTableArn?: string;
+  /**
+   * ARN of the notification topic.
+   * @default - none: a permission naming `notification-topic` fails at synth
+   */
   readonly notificationTopicArn?: string;
 }
 

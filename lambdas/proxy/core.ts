@@ -308,7 +308,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       verifyOrigin(request, ctx.config);
       result = await route(request, ctx, trace);
     } catch (error) {
-      result = errorAnswer(error, ctx.requestId, request.method === 'HEAD', deps.log);
+      result = errorAnswer(error, ctx.requestId, request.method === 'HEAD', deps.log, trace.servedBy);
     }
     result = { ...result, headers: { ...result.headers, [SERVED_BY_HEADER]: trace.servedBy } };
     const totalMs = deps.now() - started;
@@ -433,10 +433,17 @@ function json(status: number, value: unknown, headers: Headers = {}, head = fals
   };
 }
 
-function errorAnswer(error: unknown, requestId: string, head: boolean, log: ProxyLog): APIGatewayProxyResult {
+function errorAnswer(
+  error: unknown,
+  requestId: string,
+  head: boolean,
+  log: ProxyLog,
+  endpointName: string,
+): APIGatewayProxyResult {
   if (error instanceof ProxyError) {
     if (error.status >= 500) {
       log.warn(`answered ${error.status} ${error.code}`, {
+        endpointName,
         message: error.message,
         cause: describe(error.cause),
       });
@@ -449,6 +456,7 @@ function errorAnswer(error: unknown, requestId: string, head: boolean, log: Prox
     );
   }
   log.error('unexpected error', {
+    endpointName,
     error: describe(error),
     stack: error instanceof Error ? error.stack : undefined,
   });

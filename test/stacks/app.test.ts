@@ -1,13 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { STEP_FUNCTIONS } from '../../lambdas/catalog';
 import { readAppConfig } from '../../stacks/config';
 import { defineApp } from '../../stacks/define-app';
 import { prebuiltBundles, testApp } from './support';
 
 function buildApp(context: Record<string, unknown>) {
-  const app = testApp(context);
-  const stacks = defineApp(app, readAppConfig(app.node), { prebuiltBundlesDir: prebuiltBundles() });
+  const app = testApp({ prebuiltBundlesDir: prebuiltBundles(), ...context });
+  const stacks = defineApp(app, readAppConfig(app.node));
   app.synth();
   return { app, stacks };
 }
@@ -36,6 +40,29 @@ describe('defineApp', () => {
       'HfRollout-ner',
       'HfRollout-sentiment',
     ]);
+  });
+
+  it('reports no CDK warning or error on any stack', () => {
+    const { stacks } = buildApp({ services: 'sentiment,ner' });
+
+    for (const stack of [...stacks.serving, stacks.pipeline]) {
+      const annotations = Annotations.fromStack(stack);
+      expect([
+        ...annotations.findWarning('*', Match.anyValue()),
+        ...annotations.findError('*', Match.anyValue()),
+      ]).toEqual([]);
+    }
+  });
+
+  it('deploys the bundles of context prebuiltBundlesDir instead of bundling', () => {
+    const { app, stacks } = buildApp({ services: 'sentiment' });
+
+    const functions = Template.fromStack(stacks.pipeline).findResources('AWS::Lambda::Function');
+    const shipped = Object.values(functions).map((f) => {
+      const key = String((f.Properties as { Code: { S3Key: string } }).Code.S3Key).replace(/\.zip$/, '');
+      return readFileSync(join(app.synth().directory, `asset.${key}`, 'index.js'), 'utf8');
+    });
+    expect(shipped).toEqual(STEP_FUNCTIONS.map((f) => expect.stringContaining(`stub: "${f.id}"`) as unknown));
   });
 });
 
