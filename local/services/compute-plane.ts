@@ -20,7 +20,7 @@ import {
 import type { ComputePlane, DataPlane, HealthCheckRun, LocalServiceResources, PlaneOptions } from '../planes';
 import { JsonStore } from '../store';
 import { Edge } from './edge';
-import { bundleFunctions, type BundleEntry, type BundleResult } from './lambda/bundle';
+import { bundleFunctions, catalogBundleEntries, type BundleEntry, type BundleResult } from './lambda/bundle';
 import { ExecutionEnvironments } from './lambda/execution-environments';
 import { FunctionLogs } from './lambda/function-logs';
 import { FunctionStore, type FunctionDefinition } from './lambda/function-store';
@@ -112,7 +112,7 @@ export async function createComputePlane(options: ComputePlaneOptions): Promise<
     options.bundleDir ?? (dataDir === null ? sharedBundleDir(rootDir) : join(dataDir, 'bundles'));
   const entries: BundleEntry[] = [
     { id: RUNTIME_BUNDLE, entry: join(__dirname, 'lambda', 'runtime-bootstrap.ts') },
-    ...(useCatalog ? [...STEP_FUNCTIONS, PROXY_FUNCTION].map((f) => ({ id: f.id, entry: f.entry })) : []),
+    ...(useCatalog ? catalogBundleEntries() : []),
     ...uniqueBy(
       extras.map((f) => ({ id: extraCodeId(f.entry), entry: f.entry })),
       (e) => e.id,

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { build, version as esbuildVersion, type BuildFailure, type Metafile } from 'esbuild';
-import { BUNDLING } from '../../../lambdas/catalog';
+import { BUNDLING, PROXY_FUNCTION, STEP_FUNCTIONS } from '../../../lambdas/catalog';
 import { writeFileAtomic } from '../../store';
 
 /** One function to bundle: `id` names its output folder, `entry` its TypeScript entry file. */
@@ -178,6 +178,11 @@ export async function bundleFunctions(options: BundleOptions): Promise<BundleRes
     });
   }
   return { bundles, failures, rebuilt: [...built.keys()], durationMs: Date.now() - started };
+}
+
+/** The bundle entries of every catalog function (step functions and the proxy), by catalog id. */
+export function catalogBundleEntries(): BundleEntry[] {
+  return [...STEP_FUNCTIONS, PROXY_FUNCTION].map((f) => ({ id: f.id, entry: f.entry }));
 }
 
 /** Path of a bundle's JavaScript file. */

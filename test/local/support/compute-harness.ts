@@ -19,8 +19,9 @@ import {
 /** Repository root. */
 export const ROOT = join(__dirname, '..', '..', '..');
 
-/** Fixture function entries. */
+/** Fixture function whose behaviour the event chooses. */
 export const BEHAVIOUR_ENTRY = 'test/fixtures/functions/behaviour.ts';
+/** Fixture stand-in for the inference proxy behind the edge. */
 export const PROXY_FIXTURE_ENTRY = 'test/fixtures/functions/proxy-fixture.ts';
 
 /** A DataPlane stand-in that records what the compute plane hands it. */
