@@ -14,6 +14,9 @@ import {
 import { consoleCommand, downCommand, upCommand } from './local-commands';
 import { pc } from './output';
 
+// Node 20 works; the SDK's deprecation warning would print on every command (README: Node 22 recommended).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /**
  * The `rollout` CLI: a thin layer that maps commands onto the rollout library and outcomes onto
  * documented exit codes. The library never exits the process; this file sets process.exitCode.
