@@ -239,9 +239,12 @@ export class Edge {
     if (route.apiKey !== null && headerOf(request.headers, 'x-api-key') !== route.apiKey) {
       return withApiHeaders(apiGatewayError(403, 'Forbidden', 'ForbiddenException'));
     }
+    const forwardedFor = headerOf(request.headers, 'x-forwarded-for');
     const headers: (readonly [string, string])[] = [
-      ...request.headers.filter(([name]) => name.toLowerCase() !== 'host'),
+      ...request.headers.filter(([name]) => !['host', 'x-forwarded-for'].includes(name.toLowerCase())),
       ['Host', this.apiDomain(route)],
+      // Behind CloudFront the header already names the viewer; a direct caller is named here.
+      ['X-Forwarded-For', forwardedFor ?? request.sourceIp],
       ['X-Amzn-Trace-Id', apiHeaders['x-amzn-trace-id'][0] ?? ''],
       ['X-Forwarded-Port', '443'],
       ['X-Forwarded-Proto', 'https'],
