@@ -45,7 +45,8 @@ export interface ServingStackProps extends StackProps {
    */
   readonly throttleBurstLimit?: number;
   /**
-   * Seconds CloudFront caches `GET /model`.
+   * Most seconds CloudFront caches `GET /model`; the proxy answers with `Cache-Control: max-age=5`, and
+   * CloudFront honours the smaller of the two (errors are never cached).
    * @default 5
    */
   readonly modelCacheTtlSeconds?: number;
