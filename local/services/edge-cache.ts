@@ -28,7 +28,7 @@ export interface CachePolicy {
  * TTL follows CloudFront's rules with a cache policy: the origin's `Cache-Control: s-maxage / max-age`
  * clamped to [min, max], `no-store` / `no-cache` / `private` not cached (min TTL 0), otherwise the
  * default TTL. Only 200 answers are stored. Invalidations remove entries by path (`*` at the end
- * matches any suffix), whatever their query string.
+ * matches any suffix).
  */
 export class EdgeCache {
   private readonly entries = new Map<string, Entry>();

@@ -181,10 +181,11 @@ export class Edge {
   private async cloudFront(route: EdgeRoute, request: ApiRequest): Promise<ApiResponse> {
     const cfId = randomBytes(30).toString('base64url').slice(0, 40);
     const via = `1.1 ${createHash('md5').update(route.service).digest('hex')}.cloudfront.net (CloudFront)`;
-    const cacheable =
-      (request.method === 'GET' || request.method === 'HEAD') && this.cachedPaths.includes(request.path);
+    const cachedBehaviour = this.cachedPaths.includes(request.path);
+    const cacheable = cachedBehaviour && (request.method === 'GET' || request.method === 'HEAD');
+    // The cache policy keys on the path and x-api-key only; the query string is forwarded, not keyed.
     const apiKey = headerOf(request.headers, 'x-api-key') ?? '';
-    const key = `${route.service}|${request.path}?${request.query.toString()}|${apiKey}`;
+    const key = `${route.service}|${request.path}|${apiKey}`;
     const cfHeaders = (xCache: string, age?: number): Record<string, string[]> => ({
       via: [via],
       'x-cache': [xCache],
@@ -192,6 +193,18 @@ export class Edge {
       'x-amz-cf-id': [cfId],
       ...(age === undefined ? {} : { age: [String(age)] }),
     });
+    if (cachedBehaviour && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
+      // The cached behaviour allows GET, HEAD and OPTIONS only; CloudFront refuses other methods itself.
+      return {
+        status: 403,
+        headers: { 'content-type': ['text/html'], ...cfHeaders('Error from cloudfront') },
+        body: Buffer.from(
+          '<HTML><HEAD><TITLE>ERROR: The request could not be satisfied</TITLE></HEAD><BODY>' +
+            'This distribution is not configured to allow the HTTP request method that was used for this request. ' +
+            'The distribution supports only cachable requests.</BODY></HTML>',
+        ),
+      };
+    }
     if (cacheable) {
       const hit = this.cache.get(key);
       if (hit !== undefined) {

@@ -211,17 +211,26 @@ describe('edge: CloudFront cache', () => {
     expect(((await third.json()) as { reads: number }).reads).toBe(firstBody.reads + 1);
   });
 
-  it('does not cache POST /model or other paths', async () => {
-    const posts = [
-      await call('/model', { method: 'POST', body: '{}' }),
-      await call('/model', { method: 'POST', body: '{}' }),
-    ];
+  it('keys the cache on path and API key, not the query string', async () => {
+    h.data.invalidate(DISTRIBUTION, ['/model']);
+    await call('/model');
+
+    const withQuery = await call('/model?fresh=1');
+    const otherKeyHolder = await call('/model', { key: 'another-key' });
+
+    expect(withQuery.headers.get('x-cache')).toBe('Hit from cloudfront');
+    // A different key is a different cache entry (and API Gateway refuses it).
+    expect(otherKeyHolder.status).toBe(403);
+    expect(otherKeyHolder.headers.get('x-cache')).toBe('Error from cloudfront');
+  });
+
+  it('refuses methods other than GET, HEAD and OPTIONS on the cached behaviour, and caches nothing else', async () => {
+    const post = await call('/model', { method: 'POST', body: '{}' });
     const echoes = [await call('/echo'), await call('/echo')];
 
-    expect(posts.map((r) => r.headers.get('x-cache'))).toEqual([
-      'Miss from cloudfront',
-      'Miss from cloudfront',
-    ]);
+    expect(post.status).toBe(403);
+    expect(post.headers.get('x-cache')).toBe('Error from cloudfront');
+    expect(await post.text()).toContain('not configured to allow the HTTP request method');
     expect(echoes.map((r) => r.headers.get('x-cache'))).toEqual([
       'Miss from cloudfront',
       'Miss from cloudfront',
