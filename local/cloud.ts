@@ -10,6 +10,8 @@ import type { ComputePlane, DataPlane } from './planes';
 import type { LocalService, ServiceContext } from './protocol/types';
 import { createDataPlane } from './services/data-plane';
 import { createComputePlane } from './services/compute-plane';
+import { HealthCheckSchedule, type HealthCheckScheduleOptions } from './health-checks';
+import { DEFAULT_PREFIX } from '../pipeline/names';
 
 /** How to start the local cloud. Every field has a default (see README "Local cloud"). */
 export interface LocalCloudOptions {
@@ -33,6 +35,12 @@ export interface LocalCloudOptions {
   readonly region?: string;
   /** Repository root (ASL files and Lambda entries). @default the folder above local/ */
   readonly rootDir?: string;
+  /**
+   * Run the pipeline stack's health schedule and alarms: every provisioned service's health check on the
+   * stack's schedule (rate(5 minutes) unless given), time-scaled, and its CloudWatch alarm, which
+   * notifies the topic. `true` takes the stack's defaults. @default false (`rollout up` turns it on)
+   */
+  readonly healthChecks?: boolean | HealthCheckScheduleOptions;
 }
 
 /** Defaults of LocalCloudOptions, written once (the README mirrors them). */
@@ -70,6 +78,8 @@ export class LocalCloud {
     readonly compute: ComputePlane,
     private readonly server: Server,
     private readonly dataDir: string | null,
+    /** The health schedule, when `healthChecks` is on. */
+    readonly healthChecks: HealthCheckSchedule | null,
   ) {}
 
   /** Starts the cloud; resolves when every port listens and provisioned services are back. */
@@ -110,7 +120,33 @@ export class LocalCloud {
       host,
       edgePort: options.edgePort ?? LOCAL_CLOUD_DEFAULTS.edgePort,
     });
-    const cloud = new LocalCloud(endpoint, compute.edgeUrl, ctx, faults, data, compute, server, dataDir);
+    const healthChecks =
+      options.healthChecks === undefined || options.healthChecks === false
+        ? null
+        : new HealthCheckSchedule(
+            {
+              clock: ctx.clock,
+              prefix: DEFAULT_PREFIX,
+              region: ctx.region,
+              accountId: ctx.accountId,
+              services: () => data.provisionedServices().map((r) => r.service),
+              runHealthCheck: (service) => compute.runHealthCheck(service),
+              putMetricAlarm: (config) => data.putMetricAlarm(config),
+              evaluateAlarms: () => data.evaluateAlarms(),
+            },
+            options.healthChecks === true ? {} : options.healthChecks,
+          );
+    const cloud = new LocalCloud(
+      endpoint,
+      compute.edgeUrl,
+      ctx,
+      faults,
+      data,
+      compute,
+      server,
+      dataDir,
+      healthChecks,
+    );
     const admin = adminService({
       faults,
       info: () => cloud.info() as unknown as Record<string, unknown>,
@@ -120,6 +156,7 @@ export class LocalCloud {
     });
     services = [admin, ...data.services, ...compute.services];
     for (const service of options.services ?? []) await compute.provisionService(service);
+    healthChecks?.start();
     if (dataDir !== null) writeFileAtomic(join(dataDir, 'cloud.json'), JSON.stringify(cloud.info(), null, 2));
     return cloud;
   }
@@ -149,7 +186,11 @@ export class LocalCloud {
 
   /** Everything that exists, for before/after comparisons. */
   inventory(): Record<string, unknown> {
-    return { ...this.data.inventory(), ...this.compute.inventory() };
+    return {
+      ...this.data.inventory(),
+      ...this.compute.inventory(),
+      ...(this.healthChecks === null ? {} : { scheduledHealthChecks: this.healthChecks.inventory() }),
+    };
   }
 
   /** Empties every store and clears faults (services must be provisioned again). */
@@ -161,6 +202,7 @@ export class LocalCloud {
 
   /** Stops every port and worker; state stays in the data folder. */
   async stop(): Promise<void> {
+    await this.healthChecks?.stop();
     await this.compute.close();
     await this.data.close();
     await close(this.server);

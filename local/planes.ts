@@ -1,4 +1,6 @@
 import type { LocalService, ServiceContext } from './protocol/types';
+import type { MetricAlarmConfig } from './services/cloudwatch-alarms';
+import type { AlarmTransition } from './services/cloudwatch';
 
 /**
  * The local cloud is built from two planes, each owning its services and state:
@@ -44,6 +46,13 @@ export interface DataPlane {
   provisionService(service: string, publicUrl: string, proxyFunctionName: string): LocalServiceResources;
   /** Services provisioned so far (persisted). */
   provisionedServices(): readonly LocalServiceResources[];
+  /** Creates or updates a CloudWatch metric alarm (as the pipeline stack's health alarms). Idempotent. */
+  putMetricAlarm(config: MetricAlarmConfig): void;
+  /**
+   * Evaluates every alarm now (time-scaled periods) and publishes each state change to the SNS topics
+   * among its actions, as CloudWatch does. Returns the changes.
+   */
+  evaluateAlarms(): readonly AlarmTransition[];
   /** Everything that exists, by kind, for before/after comparisons in tests. */
   inventory(): Record<string, unknown>;
   reset(): void;

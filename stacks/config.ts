@@ -1,6 +1,13 @@
 import type { Node } from 'constructs';
 import { DEFAULT_PREFIX } from '../pipeline/names';
+import { DEFAULT_HEALTH_CHECK_SCHEDULE, scheduleRateMinutes } from '../pipeline/health-schedule';
 import { rolloutSpecSchema } from '../pipeline/spec/schema';
+
+/**
+ * Schedule of the health check when context `healthCheckSchedule` is unset, and its parser: written once
+ * in pipeline/health-schedule.ts, which the local cloud reads too.
+ */
+export { DEFAULT_HEALTH_CHECK_SCHEDULE, scheduleRateMinutes };
 
 /**
  * The app's settings, read from CDK context (`cdk.json` or `-c key=value`). Every default lives here
@@ -12,8 +19,6 @@ export type ApiAuth = 'api-key' | 'none';
 
 /** Services deployed when context `services` is unset. */
 export const DEFAULT_SERVICES: readonly string[] = ['sentiment'];
-/** Schedule of the health check when context `healthCheckSchedule` is unset. */
-export const DEFAULT_HEALTH_CHECK_SCHEDULE = 'rate(5 minutes)';
 /** API authentication when context `auth` is unset. */
 export const DEFAULT_AUTH: ApiAuth = 'api-key';
 
@@ -94,25 +99,6 @@ export function parseServices(value: unknown): string[] {
     throw new Error(`Context "services" lists "${duplicate}" twice; list each service once.`);
   }
   return list;
-}
-
-/** Minutes between runs of a `rate(N minute|minutes|hour|hours|day|days)` expression. */
-export function scheduleRateMinutes(expression: string): number {
-  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
-  const count = m?.[1] === undefined ? NaN : Number(m[1]);
-  if (m === null || !Number.isInteger(count) || count < 1) {
-    throw new Error(
-      `Health check schedule "${expression}" is not a rate expression; use e.g. rate(5 minutes) (the alarm period follows it).`,
-    );
-  }
-  const unit = m[2] ?? 'minutes';
-  const minutes = unit.startsWith('minute') ? count : unit.startsWith('hour') ? count * 60 : count * 1440;
-  if ((unit === 'minute' || unit === 'hour' || unit === 'day') !== (count === 1)) {
-    throw new Error(
-      `Health check schedule "${expression}": use the singular unit only with 1, e.g. rate(1 minute).`,
-    );
-  }
-  return minutes;
 }
 
 function stringContext(node: Node, key: string): string | undefined {

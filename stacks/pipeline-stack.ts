@@ -16,14 +16,15 @@ import {
   rolloutStateMachineName,
   stepFunctionName,
 } from '../pipeline/names';
+import { DEFAULT_ALARM_CONSECUTIVE_FAILURES } from '../pipeline/health-schedule';
 import { DEFAULT_HEALTH_CHECK_SCHEDULE, scheduleRateMinutes } from './config';
 import { AslStateMachine } from './constructs/asl-state-machine';
 import { CatalogFunction, REPO_ROOT } from './constructs/catalog-function';
 import { ServiceHealthCheck } from './constructs/service-health-check';
 import { permissionStatements, rolloutStateMachineArn, type ServiceBinding } from './resource-arns';
 
-/** Failed health checks in a row that raise a service's alarm, when not given. */
-export const DEFAULT_ALARM_CONSECUTIVE_FAILURES = 2;
+/** Failed health checks in a row that raise a service's alarm, when not given (shared with the local cloud). */
+export { DEFAULT_ALARM_CONSECUTIVE_FAILURES };
 /** Retention of the pipeline's function and state machine logs, when not given. */
 export const DEFAULT_PIPELINE_LOG_RETENTION = RetentionDays.ONE_MONTH;
 

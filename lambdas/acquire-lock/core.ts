@@ -170,7 +170,10 @@ function inProgress(holder: LockItem, service: string): RolloutInProgressError {
   );
 }
 
-/** The kept deployment a rollback returns to: the one asked for, or the most recent previous one. */
+/**
+ * The kept deployment a rollback returns to: the one asked for, or the most recent previous one; refused
+ * when the rollback is pinned to a live rollout (`fromRolloutId`) that is no longer live.
+ */
 function rollbackTarget(state: RolloutState, pointer: LivePointer | null): LiveTarget {
   const service = state.service.service;
   if (pointer === null) {
@@ -180,6 +183,16 @@ function rollbackTarget(state: RolloutState, pointer: LivePointer | null): LiveT
   }
   const live = `${pointer.current.rolloutId} (endpoint ${pointer.current.endpointName})`;
   const kept = pointer.previous.length === 0 ? 'none' : pointer.previous.map((t) => t.rolloutId).join(', ');
+  // Checked under the lock, so no other rollout can change what is live between this check and the
+  // switch. No dedicated error name: the ASL needs none (States.ALL ends the rollback having changed
+  // nothing), so the message says what happened.
+  if (state.fromRolloutId !== undefined && state.fromRolloutId !== pointer.current.rolloutId) {
+    throw new NoPreviousDeploymentError(
+      `Rollback of service "${service}" refused: it was asked to roll back from ${state.fromRolloutId}, ` +
+        `but the API now serves ${live}, which went live after the rollback was requested. Nothing was changed. ` +
+        `If ${pointer.current.rolloutId} should be rolled back too, run \`rollout rollback --service ${service}\` again.`,
+    );
+  }
   const target =
     state.toRolloutId === undefined
       ? pointer.previous[0]

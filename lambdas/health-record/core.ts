@@ -4,15 +4,25 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { errorMessage, InvalidStepInputError } from '../shared/errors';
 import { failureMessage } from '../shared/failure';
 import { readHealth, writeHealth } from '../shared/health-parameter';
+import { HEALTH_METRIC_NAMES } from '../../pipeline/health-schedule';
 import type { AutoRollback, HealthOutcome, HealthRecord, HealthRecordInput } from '../shared/health-types';
 import { logger } from '../shared/logger';
 
 /** The part of Powertools Metrics Record Health uses (a fake in tests). */
 export interface HealthMetrics {
   addDimension(name: string, value: string): unknown;
-  addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): unknown;
+  /** `resolution` as Powertools' MetricResolution: 1 (High) or 60 (Standard). */
+  addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number, resolution: 1 | 60): unknown;
   publishStoredMetrics(): unknown;
 }
+
+/**
+ * Health metrics are high resolution (EMF `StorageResolution: 1`, Powertools MetricResolution.High):
+ * through EMF they cost what standard ones do, and they let a chart use periods under a minute, which a
+ * time-scaled local cloud (a check every 3 s at 0.01) and short console windows need. The alarm keeps
+ * its schedule-long period, so it is a standard-resolution alarm.
+ */
+const HIGH_RESOLUTION = 1;
 
 /** What Record Health needs from outside. */
 export interface HealthRecordDeps {
@@ -29,7 +39,7 @@ export interface HealthRecordDeps {
 }
 
 /** Metric names Record Health emits (namespace POWERTOOLS_METRICS_NAMESPACE, dimension Service). */
-export const HEALTH_METRICS = { success: 'HealthCheckSuccess', latency: 'HealthCheckLatency' } as const;
+export const HEALTH_METRICS = HEALTH_METRIC_NAMES;
 
 /** Checks Record Health's input: anything with a service (a failure may have cut the rest short). */
 export function parseHealthRecordInput(event: unknown): HealthRecordInput {
@@ -61,6 +71,7 @@ export async function healthRecordCore(
   let health = nextHealth(before, {
     healthy,
     endpoint: input.live?.current.endpointName ?? null,
+    servedBy: input.probe?.servedBy ?? null,
     latencyMs,
     at: now.toISOString(),
   });
@@ -98,7 +109,14 @@ export async function healthRecordCore(
 /** What this check means for the stored record (pure). */
 export function nextHealth(
   before: HealthRecord,
-  check: { healthy: boolean; endpoint: string | null; latencyMs: number | null; at: string },
+  check: {
+    healthy: boolean;
+    endpoint: string | null;
+    latencyMs: number | null;
+    at: string;
+    /** Endpoint that answered (the probe's header); omitted: unknown, the stored one is kept. */
+    servedBy?: string | null;
+  },
 ): HealthRecord {
   const endpointChanged =
     check.endpoint !== null && before.lastEndpoint !== null && check.endpoint !== before.lastEndpoint;
@@ -112,6 +130,7 @@ export function nextHealth(
     lastResult: check.healthy ? 'healthy' : 'unhealthy',
     lastLatencyMs: check.latencyMs,
     lastEndpoint: check.endpoint ?? before.lastEndpoint,
+    ...(check.servedBy === undefined ? {} : { lastServedBy: check.servedBy }),
   };
 }
 
@@ -158,7 +177,16 @@ function newAutoRollback(
     `(rollout ${live.current.rolloutId}); automatic rollback (healthCheck.autoRollback).`;
   return {
     executionName: deps.newRollbackId(input.service, now),
-    input: JSON.stringify({ kind: 'rollback', service: input.service, reason, requestedBy: 'health-check' }),
+    // fromRolloutId pins what is rolled back: a deployment that lands between this decision and the
+    // rollback's Acquire Lock makes the rollback fail instead of undoing that newer deployment.
+    input: JSON.stringify({
+      kind: 'rollback',
+      service: input.service,
+      fromRolloutId: live.current.rolloutId,
+      toRolloutId: to.rolloutId,
+      reason,
+      requestedBy: 'health-check',
+    }),
     fromEndpoint: live.current.endpointName,
     toEndpoint: to.endpointName,
     startedAt: now.toISOString(),
@@ -197,8 +225,9 @@ function publishMetrics(
   latencyMs: number | null,
 ): void {
   metrics.addDimension('Service', service);
-  metrics.addMetric(HEALTH_METRICS.success, 'Count', healthy ? 1 : 0);
-  if (latencyMs !== null) metrics.addMetric(HEALTH_METRICS.latency, 'Milliseconds', latencyMs);
+  metrics.addMetric(HEALTH_METRICS.success, 'Count', healthy ? 1 : 0, HIGH_RESOLUTION);
+  if (latencyMs !== null)
+    metrics.addMetric(HEALTH_METRICS.latency, 'Milliseconds', latencyMs, HIGH_RESOLUTION);
   metrics.publishStoredMetrics();
 }
 

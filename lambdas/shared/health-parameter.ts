@@ -56,6 +56,9 @@ export function parseHealth(value: string, source = 'health parameter'): HealthR
       parsed.lastResult === 'healthy' || parsed.lastResult === 'unhealthy' ? parsed.lastResult : null,
     lastLatencyMs: typeof parsed.lastLatencyMs === 'number' ? parsed.lastLatencyMs : null,
     lastEndpoint: typeof parsed.lastEndpoint === 'string' ? parsed.lastEndpoint : null,
+    ...(typeof parsed.lastServedBy === 'string' || parsed.lastServedBy === null
+      ? { lastServedBy: parsed.lastServedBy }
+      : {}),
     ...(typeof parsed.rolledBackAt === 'string' ? { rolledBackAt: parsed.rolledBackAt } : {}),
     ...(isAutoRollback(parsed.lastAutoRollback) ? { lastAutoRollback: parsed.lastAutoRollback } : {}),
   };

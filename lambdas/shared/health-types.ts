@@ -22,6 +22,11 @@ export interface HealthRecord {
   readonly lastLatencyMs: number | null;
   /** Live endpoint at the last check; a different one starts a new failure streak. */
   readonly lastEndpoint: string | null;
+  /**
+   * Endpoint that answered the last check (the public API's endpoint header); null when no answer named
+   * one. Differs from `lastEndpoint` when the API does not serve what the live pointer says.
+   */
+  readonly lastServedBy?: string | null;
   /** When an automatic rollback was started for the current failure streak (at most one per streak). */
   readonly rolledBackAt?: string;
   /** The last automatic rollback; kept across streaks (see AutoRollback). */

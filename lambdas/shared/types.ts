@@ -121,6 +121,11 @@ export type RolloutInput =
       readonly service: string;
       /** Roll back to this kept rollout; default: the most recent previous one. */
       readonly toRolloutId?: string;
+      /**
+       * Roll back only if this rollout is still live (the pin on what is rolled back FROM): a deployment
+       * that went live after the rollback was decided makes Acquire Lock refuse it. Default: no pin.
+       */
+      readonly fromRolloutId?: string;
       readonly reason?: string;
       readonly requestedBy?: string;
     };
@@ -154,6 +159,8 @@ export interface RolloutState {
   readonly reason?: string;
   /** Requested rollback target (rollback only). */
   readonly toRolloutId?: string;
+  /** The rollout the rollback expects to be live when it takes the lock (rollback only). */
+  readonly fromRolloutId?: string;
   /** This rollout's resources (deploy only). */
   readonly resources: RolloutResources | null;
   /** What the API should serve when the rollout succeeds. Deploy: set by Validate Spec; rollback: by Acquire Lock. */

@@ -30,6 +30,7 @@ type ParsedInput =
       readonly kind: 'rollback';
       readonly service: string;
       readonly toRolloutId?: string;
+      readonly fromRolloutId?: string;
       readonly reason?: string;
       readonly requestedBy: string;
     };
@@ -111,6 +112,7 @@ export async function validateSpecCore(
           timings: [],
           ...(input.reason === undefined ? {} : { reason: input.reason }),
           ...(input.toRolloutId === undefined ? {} : { toRolloutId: input.toRolloutId }),
+          ...(input.fromRolloutId === undefined ? {} : { fromRolloutId: input.fromRolloutId }),
         };
   const finished = deps.now();
   return {
@@ -194,7 +196,7 @@ function deployState(
 }
 
 const INPUT_EXPECTED =
-  'a rollout spec, {"spec": {...}, "requestedBy": "..."}, or {"kind": "rollback", "service": "...", "toRolloutId"?: "...", "reason"?: "..."}';
+  'a rollout spec, {"spec": {...}, "requestedBy": "..."}, or {"kind": "rollback", "service": "...", "toRolloutId"?: "...", "fromRolloutId"?: "...", "reason"?: "..."}';
 
 function parseInput(input: unknown): ParsedInput {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -231,7 +233,7 @@ function parseInput(input: unknown): ParsedInput {
 
 function parseRollback(record: Record<string, unknown>): ParsedInput {
   const issues: SpecIssue[] = [];
-  const allowed = new Set(['kind', 'service', 'toRolloutId', 'reason', 'requestedBy']);
+  const allowed = new Set(['kind', 'service', 'toRolloutId', 'fromRolloutId', 'reason', 'requestedBy']);
   for (const key of Object.keys(record)) {
     if (!allowed.has(key)) {
       issues.push({
@@ -258,6 +260,15 @@ function parseRollback(record: Record<string, unknown>): ParsedInput {
         'the rollout id of a kept deployment (see `rollout history`), or no field for the most recent one',
     });
   }
+  const fromRolloutId = record.fromRolloutId;
+  if (fromRolloutId !== undefined && (typeof fromRolloutId !== 'string' || !isResourceName(fromRolloutId))) {
+    issues.push({
+      path: '$.fromRolloutId',
+      received: fromRolloutId,
+      expected:
+        'the rollout id the API serves now (the rollback is refused if another one went live since), or no field',
+    });
+  }
   for (const key of ['reason', 'requestedBy'] as const) {
     if (record[key] !== undefined && typeof record[key] !== 'string') {
       issues.push({ path: `$.${key}`, received: record[key], expected: 'a string' });
@@ -270,6 +281,7 @@ function parseRollback(record: Record<string, unknown>): ParsedInput {
     service,
     requestedBy: optionalString(record, 'requestedBy') ?? REQUESTED_BY_UNKNOWN,
     ...(typeof toRolloutId === 'string' ? { toRolloutId } : {}),
+    ...(typeof fromRolloutId === 'string' ? { fromRolloutId } : {}),
     ...(reason === undefined ? {} : { reason }),
   };
 }

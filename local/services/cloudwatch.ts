@@ -9,10 +9,22 @@ import {
   parseEmf,
   seriesKey,
   sortDimensions,
+  statistic,
   type Datapoint,
   type Dimension,
   type MetricSeries,
 } from './cloudwatch-metrics';
+import {
+  actionsFor,
+  alarmNotification,
+  evaluateAlarm,
+  evaluationRange,
+  INITIAL_REASON,
+  type AlarmStateValue,
+  type MetricAlarmConfig,
+  type PeriodValue,
+  type StoredAlarm,
+} from './cloudwatch-alarms';
 import {
   objectList,
   optionalEpochSeconds,
@@ -26,8 +38,9 @@ import { paginate } from './pagination';
 /**
  * CloudWatch metrics (awsJson1_0 with awsQuery-compatible errors, `X-Amz-Target:
  * GraniteServiceVersion20100801.<Operation>`, as current SDKs speak it): PutMetricData, GetMetricData
- * (MetricStat queries), ListMetrics, and metrics from Lambda logs in Embedded Metric Format. Datapoints
- * persist; alarms are not emulated yet (the state keeps series by key so an evaluator can read them).
+ * (MetricStat queries), ListMetrics, metrics from Lambda logs in Embedded Metric Format, and metric
+ * alarms (DescribeAlarms; alarms are made by the local cloud as the stack makes them, and evaluated
+ * time-scaled by `evaluateAlarms`). Datapoints and alarms persist.
  */
 
 /** How long datapoints are kept (CloudWatch keeps 1-minute data 15 days). */
@@ -39,7 +52,23 @@ interface CloudWatchState {
   series: Record<string, MetricSeries>;
   /** EMF lines read per Lambda function. */
   emfLines: Record<string, number>;
+  /** Metric alarms by name (absent in state files written before alarms existed). */
+  alarms?: Record<string, StoredAlarm>;
 }
+
+/** An alarm that changed state in an evaluation, and the notification CloudWatch sends for it. */
+export interface AlarmTransition {
+  readonly alarmName: string;
+  readonly oldState: AlarmStateValue;
+  readonly newState: AlarmStateValue;
+  /** ARNs of the actions the new state runs (SNS topics here). */
+  readonly actions: readonly string[];
+  readonly subject: string;
+  readonly message: string;
+}
+
+/** DescribeAlarms returns at most this many alarms per page (and MaxRecords at most this). */
+const MAX_ALARM_RECORDS = 100;
 
 /** CloudWatch's query-protocol codes of the errors this emulator raises. */
 const QUERY_CODES: Readonly<Record<string, string>> = {
@@ -72,11 +101,12 @@ export class CloudWatchEmulator {
     private readonly ctx: ServiceContext,
     file: string | null,
   ) {
-    this.store = new JsonStore<CloudWatchState>(file, () => ({ series: {}, emfLines: {} }));
+    this.store = new JsonStore<CloudWatchState>(file, () => ({ series: {}, emfLines: {}, alarms: {} }));
     const operations: Readonly<Record<string, JsonOperation>> = {
       PutMetricData: (i) => this.putMetricData(i),
       GetMetricData: (i) => this.getMetricData(i),
       ListMetrics: (i) => this.listMetrics(i),
+      DescribeAlarms: (i) => this.describeAlarms(i),
     };
     this.service = jsonService({
       id: 'CloudWatch',
@@ -93,7 +123,13 @@ export class CloudWatchEmulator {
       errorNamespace: 'com.amazonaws.cloudwatch',
       ctx,
       queryErrorCodes: QUERY_CODES,
-      timestampMembers: ['Timestamps', 'Timestamp'],
+      timestampMembers: [
+        'Timestamps',
+        'Timestamp',
+        'StateUpdatedTimestamp',
+        'StateTransitionedTimestamp',
+        'AlarmConfigurationUpdatedTimestamp',
+      ],
       operations,
     });
   }
@@ -131,6 +167,136 @@ export class CloudWatchEmulator {
   ): { timestamps: number[]; values: number[] } {
     const series = this.store.state.series[seriesKey(namespace, metricName, dimensions)];
     return aggregate(series?.points ?? [], stat, periodSeconds, startMs, endMs, unit);
+  }
+
+  /**
+   * Creates a metric alarm, or updates its configuration keeping its state (as PutMetricAlarm does).
+   * The local cloud calls it where the pipeline stack would create the alarm; unchanged, it writes nothing.
+   */
+  putMetricAlarm(config: MetricAlarmConfig): void {
+    const before = this.alarms()[config.alarmName];
+    if (before !== undefined && JSON.stringify(before.config) === JSON.stringify(config)) return;
+    const now = this.ctx.clock.now().getTime();
+    this.store.mutate((s) => {
+      s.alarms = {
+        ...(s.alarms ?? {}),
+        [config.alarmName]: {
+          config: { ...config, dimensions: sortDimensions(config.dimensions) },
+          arn: `arn:aws:cloudwatch:${this.ctx.region}:${this.ctx.accountId}:alarm:${config.alarmName}`,
+          configUpdatedAt: now,
+          state: before?.state ?? { value: 'INSUFFICIENT_DATA', reason: INITIAL_REASON, updatedAt: now },
+        },
+      };
+    });
+  }
+
+  /**
+   * Evaluates every alarm now, as CloudWatch does each minute, with each alarm's period time-scaled by
+   * the clock (rate(5 minutes) at 0.01 is a 3 s period). Returns the alarms that changed state with the
+   * notification their actions get; publishing it is the caller's (the data plane's SNS).
+   */
+  evaluateAlarms(): AlarmTransition[] {
+    const now = this.ctx.clock.now().getTime();
+    const transitions: AlarmTransition[] = [];
+    for (const alarm of Object.values(this.alarms())) {
+      const { config } = alarm;
+      const periodMs = Math.max(1, this.ctx.clock.scaledMs(config.periodSeconds));
+      const { startMs, endMs } = evaluationRange(config, now, periodMs);
+      const series =
+        this.store.state.series[seriesKey(config.namespace, config.metricName, config.dimensions)];
+      const evaluation = evaluateAlarm(
+        config,
+        periodValues(series?.points ?? [], config.statistic, periodMs, startMs, endMs),
+        now,
+        periodMs,
+      );
+      if (evaluation === null || evaluation.value === alarm.state.value) continue;
+      const updated: StoredAlarm = { ...alarm, state: { ...evaluation, updatedAt: now } };
+      this.store.mutate((s) => {
+        s.alarms = { ...(s.alarms ?? {}), [config.alarmName]: updated };
+      });
+      transitions.push({
+        alarmName: config.alarmName,
+        oldState: alarm.state.value,
+        newState: updated.state.value,
+        actions: actionsFor(config, updated.state.value),
+        ...alarmNotification(updated, alarm.state.value, this.ctx),
+      });
+    }
+    return transitions;
+  }
+
+  private alarms(): Readonly<Record<string, StoredAlarm>> {
+    return this.store.state.alarms ?? {};
+  }
+
+  private describeAlarms(input: Readonly<Record<string, unknown>>): unknown {
+    const names = optionalList(input, 'AlarmNames');
+    const prefix = optionalString(input, 'AlarmNamePrefix');
+    if (names !== undefined && prefix !== undefined) {
+      throw new AwsError(
+        'InvalidParameterCombinationException',
+        'AlarmNamePrefix and AlarmNames cannot be specified together.',
+      );
+    }
+    const state = optionalString(input, 'StateValue');
+    if (state !== undefined && !['OK', 'ALARM', 'INSUFFICIENT_DATA'].includes(state))
+      throw invalidValue(state, 'StateValue');
+    const actionPrefix = optionalString(input, 'ActionPrefix');
+    const types = optionalList(input, 'AlarmTypes');
+    const maxRecords = optionalNumber(input, 'MaxRecords') ?? 50;
+    if (!Number.isInteger(maxRecords) || maxRecords < 1 || maxRecords > MAX_ALARM_RECORDS)
+      throw invalidValue(maxRecords, 'MaxRecords');
+    const wantMetricAlarms = types === undefined || types.includes('MetricAlarm');
+    const matching = Object.values(this.alarms())
+      .filter(
+        (a) =>
+          wantMetricAlarms &&
+          (names === undefined || names.includes(a.config.alarmName)) &&
+          (prefix === undefined || a.config.alarmName.startsWith(prefix)) &&
+          (state === undefined || a.state.value === state) &&
+          (actionPrefix === undefined ||
+            [...a.config.alarmActions, ...a.config.okActions, ...a.config.insufficientDataActions].some(
+              (arn) => arn.startsWith(actionPrefix),
+            )),
+      )
+      .sort((a, b) => (a.config.alarmName < b.config.alarmName ? -1 : 1));
+    const page = paginate(
+      matching,
+      maxRecords,
+      optionalString(input, 'NextToken'),
+      JSON.stringify([names, prefix, state, actionPrefix, types]),
+      () => new AwsError('InvalidNextToken', 'The service returned an invalid token.'),
+    );
+    return {
+      MetricAlarms: page.items.map((a) => ({
+        AlarmName: a.config.alarmName,
+        AlarmArn: a.arn,
+        AlarmDescription: a.config.alarmDescription,
+        AlarmConfigurationUpdatedTimestamp: a.configUpdatedAt / 1000,
+        ActionsEnabled: a.config.actionsEnabled,
+        OKActions: a.config.okActions,
+        AlarmActions: a.config.alarmActions,
+        InsufficientDataActions: a.config.insufficientDataActions,
+        StateValue: a.state.value,
+        StateReason: a.state.reason,
+        ...(a.state.reasonData === undefined ? {} : { StateReasonData: a.state.reasonData }),
+        StateUpdatedTimestamp: a.state.updatedAt / 1000,
+        StateTransitionedTimestamp: a.state.updatedAt / 1000,
+        MetricName: a.config.metricName,
+        Namespace: a.config.namespace,
+        Statistic: a.config.statistic,
+        Dimensions: a.config.dimensions,
+        Period: a.config.periodSeconds,
+        EvaluationPeriods: a.config.evaluationPeriods,
+        DatapointsToAlarm: a.config.datapointsToAlarm,
+        Threshold: a.config.threshold,
+        ComparisonOperator: a.config.comparisonOperator,
+        TreatMissingData: a.config.treatMissingData,
+      })),
+      CompositeAlarms: [],
+      ...(page.nextToken === undefined ? {} : { NextToken: page.nextToken }),
+    };
   }
 
   private putMetricData(input: Readonly<Record<string, unknown>>): unknown {
@@ -326,6 +492,12 @@ export class CloudWatchEmulator {
         datapoints: s.points.length,
       })),
       emfLines: { ...this.store.state.emfLines },
+      alarms: Object.values(this.alarms()).map((a) => ({
+        alarmName: a.config.alarmName,
+        state: a.state.value,
+        reason: a.state.reason,
+        updatedAt: new Date(a.state.updatedAt).toISOString(),
+      })),
     };
   }
 
@@ -333,6 +505,26 @@ export class CloudWatchEmulator {
   reset(): void {
     this.store.reset();
   }
+}
+
+/** The statistic of each period (of `periodMs`, aligned) in [startMs, endMs) that has data. */
+function periodValues(
+  points: readonly Datapoint[],
+  stat: string,
+  periodMs: number,
+  startMs: number,
+  endMs: number,
+): PeriodValue[] {
+  const buckets = new Map<number, Datapoint[]>();
+  for (const p of points) {
+    if (p.t < startMs || p.t >= endMs) continue;
+    const t = Math.floor(p.t / periodMs) * periodMs;
+    buckets.set(t, [...(buckets.get(t) ?? []), p]);
+  }
+  return [...buckets].flatMap(([t, inPeriod]) => {
+    const value = statistic(inPeriod, stat);
+    return value === undefined ? [] : [{ t, value, sampleCount: statistic(inPeriod, 'SampleCount') ?? 0 }];
+  });
 }
 
 function addPoint(

@@ -45,6 +45,24 @@ export function createDataPlane(options: PlaneOptions): DataPlane {
     provisionService: (service, publicUrl, proxyFunctionName) =>
       provisioner.provision(service, publicUrl, proxyFunctionName),
     provisionedServices: () => provisioner.list(),
+    putMetricAlarm: (config) => cloudwatch.putMetricAlarm(config),
+    evaluateAlarms: () => {
+      const transitions = cloudwatch.evaluateAlarms();
+      for (const t of transitions) {
+        for (const action of t.actions) {
+          if (!action.startsWith('arn:aws:sns:')) continue;
+          try {
+            sns.publishFromService(action, t.subject, t.message);
+          } catch (error) {
+            // CloudWatch records a failed action in the alarm's history and keeps the new state.
+            console.error(
+              `[local] alarm ${t.alarmName}: cannot publish to ${action}: ${(error as Error).message}`,
+            );
+          }
+        }
+      }
+      return transitions;
+    },
     inventory: () => ({
       sagemaker: { ...sagemaker.inventory(), ...runtime.inventory() },
       ssm: ssm.inventory(),

@@ -176,6 +176,28 @@ export class SnsEmulator {
     return { MessageId: published.messageId };
   }
 
+  /**
+   * Publishes on behalf of another AWS service (CloudWatch alarm actions): no wire request, no fault
+   * rules (those apply to callers' Publish calls), the same store. Throws NotFound for a missing topic.
+   */
+  publishFromService(topicArn: string, subject: string, message: string): string {
+    if (this.store.state.topics[topicArn] === undefined)
+      throw new AwsError('NotFound', 'Topic does not exist', 404);
+    const published: PublishedMessage = {
+      messageId: randomUUID(),
+      topicArn,
+      subject: subject.slice(0, 100),
+      message,
+      messageAttributes: {},
+      publishedAt: this.ctx.clock.now().toISOString(),
+    };
+    this.store.mutate((s) => {
+      s.messages.push(published);
+      if (s.messages.length > MAX_KEPT_MESSAGES) s.messages.splice(0, s.messages.length - MAX_KEPT_MESSAGES);
+    });
+    return published.messageId;
+  }
+
   /** Published messages, oldest first. */
   messages(): readonly PublishedMessage[] {
     return this.store.state.messages;

@@ -201,6 +201,9 @@ export async function rollbackCommand(
       kind: 'rollback',
       service: options.service,
       toRolloutId: to.rolloutId,
+      // What this command showed as live: a deployment landing before the rollback takes the lock must
+      // not be undone by it.
+      fromRolloutId: live.current.rolloutId,
       reason: options.reason ?? 'manual rollback',
       requestedBy: requester(),
     };

@@ -17,6 +17,8 @@ export interface UpOptions extends CommonOptions {
   /** Serve the console too. @default true */
   readonly console?: boolean;
   readonly consolePort?: number;
+  /** Run every service's health check on the stack's schedule (time-scaled), with its alarm. @default true */
+  readonly healthChecks?: boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function upCommand(options: UpOptions): Promise<void> {
     ...(options.faults === undefined ? {} : { faultsFile: options.faults }),
     services: options.service ?? ['sentiment'],
     reset: options.reset === true,
+    healthChecks: options.healthChecks !== false,
   });
   const info = cloud.info();
   const target =
@@ -61,8 +64,18 @@ export async function upCommand(options: UpOptions): Promise<void> {
   );
   out.line(`  edge      ${info.edgeUrl}/<service>/predict   (CloudFront + API Gateway)`);
   if (web !== undefined) out.line(`  console   ${web.url}`);
+  if (cloud.healthChecks !== null) {
+    out.line(
+      `  health    ${cloud.healthChecks.expression} per service (every ${formatMs(cloud.healthChecks.intervalMs)} here), alarm to the notification topic`,
+    );
+  }
   out.line(`  stop      Ctrl-C, or \`rollout down\` from another terminal`);
-  out.result({ ...info, consoleUrl: web?.url ?? null, alreadyRunning: false });
+  out.result({
+    ...info,
+    consoleUrl: web?.url ?? null,
+    healthCheckIntervalMs: cloud.healthChecks?.intervalMs ?? null,
+    alreadyRunning: false,
+  });
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
@@ -106,4 +119,8 @@ export async function downCommand(options: CommonOptions): Promise<void> {
     throw new TargetError(`The local cloud (pid ${running.pid}) did not stop within 10 s; kill it by hand.`);
   out.line(`${pc.green('✔')} Stopped the local cloud (pid ${running.pid}).`);
   out.result({ stopped: true, pid: running.pid });
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
 }

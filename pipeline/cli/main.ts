@@ -111,6 +111,7 @@ program
   .option('--reset', 'start from empty state')
   .option('--no-console', 'do not serve the console')
   .option('--console-port <n>', 'console port', toInt)
+  .option('--no-health-checks', 'do not run the scheduled health checks and alarms')
   .action((_o: unknown, cmd: Command) => upCommand(common(cmd)));
 
 program

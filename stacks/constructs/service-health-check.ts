@@ -6,9 +6,29 @@ import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  healthAlarmDefinition,
+  HEALTH_METRIC_NAMES,
+  type AlarmComparison,
+  type AlarmMissingData,
+} from '../../pipeline/health-schedule';
 
 /** Metric Record Health publishes per check: 1 healthy, 0 not (lambdas/health-record). */
-export const HEALTH_METRIC_NAME = 'HealthCheckSuccess';
+export const HEALTH_METRIC_NAME = HEALTH_METRIC_NAMES.success;
+
+const COMPARISONS: Readonly<Record<AlarmComparison, ComparisonOperator>> = {
+  LessThanThreshold: ComparisonOperator.LESS_THAN_THRESHOLD,
+  LessThanOrEqualToThreshold: ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+  GreaterThanThreshold: ComparisonOperator.GREATER_THAN_THRESHOLD,
+  GreaterThanOrEqualToThreshold: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+};
+
+const MISSING_DATA: Readonly<Record<AlarmMissingData, TreatMissingData>> = {
+  breaching: TreatMissingData.BREACHING,
+  notBreaching: TreatMissingData.NOT_BREACHING,
+  ignore: TreatMissingData.IGNORE,
+  missing: TreatMissingData.MISSING,
+};
 
 /** Properties of one service's scheduled health check and its alarm. */
 export interface ServiceHealthCheckProps {
@@ -39,16 +59,20 @@ export class ServiceHealthCheck extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceHealthCheckProps) {
     super(scope, id);
-    const period = Duration.minutes(props.intervalMinutes);
-    if (props.intervalMinutes * props.consecutiveFailures > 24 * 60) {
-      throw new Error(
-        `The health alarm would span ${props.intervalMinutes} min × ${props.consecutiveFailures} checks, over CloudWatch's one day; check more often or lower the consecutive failures.`,
-      );
-    }
+    // One definition for the stack and the local cloud (pipeline/health-schedule.ts); it also refuses an
+    // evaluation longer than CloudWatch's one day.
+    const definition = healthAlarmDefinition({
+      prefix: props.prefix,
+      service: props.service,
+      intervalMinutes: props.intervalMinutes,
+      metricNamespace: props.metricNamespace,
+      consecutiveFailures: props.consecutiveFailures,
+    });
+    const period = Duration.seconds(definition.periodSeconds);
     this.schedule = new Schedule(this, 'Schedule', {
       scheduleName: `${props.prefix}-${props.service}-health`,
       description: `Health check of the ${props.service} service's live deployment`,
-      schedule: ScheduleExpression.rate(period),
+      schedule: ScheduleExpression.rate(Duration.minutes(props.intervalMinutes)),
       target: new StepFunctionsStartExecution(props.stateMachine, {
         input: ScheduleTargetInput.fromObject({ service: props.service }),
         // The next check comes one interval later; retrying a stale check helps nobody.
@@ -56,20 +80,20 @@ export class ServiceHealthCheck extends Construct {
       }),
     });
     this.alarm = new Alarm(this, 'Alarm', {
-      alarmName: `${props.prefix}-${props.service}-unhealthy`,
-      alarmDescription: `${props.service}: ${props.consecutiveFailures} health checks in a row failed through the public URL. See \`rollout health ${props.service}\`.`,
+      alarmName: definition.alarmName,
+      alarmDescription: definition.alarmDescription,
       metric: new Metric({
-        namespace: props.metricNamespace,
-        metricName: HEALTH_METRIC_NAME,
-        dimensionsMap: { Service: props.service },
-        statistic: 'Minimum',
+        namespace: definition.namespace,
+        metricName: definition.metricName,
+        dimensionsMap: Object.fromEntries(definition.dimensions.map((d) => [d.name, d.value])),
+        statistic: definition.statistic,
         period,
       }),
-      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: props.consecutiveFailures,
-      datapointsToAlarm: props.consecutiveFailures,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      comparisonOperator: COMPARISONS[definition.comparisonOperator],
+      threshold: definition.threshold,
+      evaluationPeriods: definition.evaluationPeriods,
+      datapointsToAlarm: definition.datapointsToAlarm,
+      treatMissingData: MISSING_DATA[definition.treatMissingData],
     });
     this.alarm.addAlarmAction(new SnsAction(props.topic));
     this.alarm.addOkAction(new SnsAction(props.topic));

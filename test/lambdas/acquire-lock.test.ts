@@ -291,6 +291,37 @@ describe('acquireLock', () => {
     expect(error.message).toContain('it is what the API serves now');
     expect(error.message).toContain(`kept: ${pointer.previous[0]?.rolloutId}`);
   });
+
+  it('rolls back when the pinned rollout (fromRolloutId) is still live', async () => {
+    // Arrange
+    dynamoMock.on(PutItemCommand).resolves({});
+    const pointer = samplePointer();
+    livePointerIs(pointer);
+
+    // Act
+    const next = await acquireLock(rollbackState({ fromRolloutId: pointer.current.rolloutId }), deps());
+
+    // Assert
+    expect(next.target).toEqual(pointer.previous[0]);
+    expect(next.pointerBefore).toEqual(pointer);
+  });
+
+  it('refuses a rollback whose pinned rollout is no longer live, naming both, having changed nothing', async () => {
+    // Arrange: a newer deployment went live between the rollback's decision and its lock
+    dynamoMock.on(PutItemCommand).resolves({});
+    const pointer = samplePointer();
+    const pinned = 'sentiment-distilbert-20250301-100000-aaaa';
+    livePointerIs(pointer);
+
+    // Act
+    const error = await rejectionOf(acquireLock(rollbackState({ fromRolloutId: pinned }), deps()));
+
+    // Assert
+    expect(error.name).toBe('NoPreviousDeploymentError');
+    expect(error.message).toContain(`roll back from ${pinned}`);
+    expect(error.message).toContain(`the API now serves ${pointer.current.rolloutId}`);
+    expect(error.message).toContain('Nothing was changed');
+  });
 });
 
 describe('acquire-lock handler', () => {

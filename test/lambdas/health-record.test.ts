@@ -31,7 +31,7 @@ function metricsSpy() {
   const calls: [string, ...unknown[]][] = [];
   const metrics: HealthMetrics = {
     addDimension: (name, value) => calls.push(['addDimension', name, value]),
-    addMetric: (name, unit, value) => calls.push(['addMetric', name, unit, value]),
+    addMetric: (name, unit, value, resolution) => calls.push(['addMetric', name, unit, value, resolution]),
     publishStoredMetrics: () => calls.push(['publishStoredMetrics']),
   };
   return { metrics, calls };
@@ -104,7 +104,7 @@ beforeEach(() => {
 });
 
 describe('healthRecordCore', () => {
-  it('emits success and latency metrics for the service and records a healthy check', async () => {
+  it('emits high-resolution success and latency metrics for the service and records a healthy check, with the endpoint that answered', async () => {
     // Arrange
     storedHealth();
     const { metrics, calls } = metricsSpy();
@@ -115,8 +115,8 @@ describe('healthRecordCore', () => {
     // Assert
     expect(calls).toEqual([
       ['addDimension', 'Service', 'sentiment'],
-      ['addMetric', 'HealthCheckSuccess', 'Count', 1],
-      ['addMetric', 'HealthCheckLatency', 'Milliseconds', 180],
+      ['addMetric', 'HealthCheckSuccess', 'Count', 1, 1],
+      ['addMetric', 'HealthCheckLatency', 'Milliseconds', 180, 1],
       ['publishStoredMetrics'],
     ]);
     expect(written()).toEqual([
@@ -126,6 +126,7 @@ describe('healthRecordCore', () => {
         lastResult: 'healthy',
         lastLatencyMs: 180,
         lastEndpoint: LIVE_ENDPOINT,
+        lastServedBy: LIVE_ENDPOINT,
       },
     ]);
     expect(out.healthy).toBe(true);
@@ -182,6 +183,7 @@ describe('healthRecordCore', () => {
       lastResult: 'healthy',
       lastLatencyMs: 180,
       lastEndpoint: LIVE_ENDPOINT,
+      lastServedBy: LIVE_ENDPOINT,
     });
   });
 
@@ -211,12 +213,12 @@ describe('healthRecordCore', () => {
       'Service sentiment: the health check could not run (Read Live Target failed with ServiceNotFoundError: ' +
         'Service "sentiment" is not deployed: SSM parameter /hf-rollout/sentiment/service does not exist.); counted as failed (1 in a row).',
     );
-    expect(calls).toContainEqual(['addMetric', 'HealthCheckSuccess', 'Count', 0]);
+    expect(calls).toContainEqual(['addMetric', 'HealthCheckSuccess', 'Count', 0, 1]);
     expect(calls.some((c) => c[1] === 'HealthCheckLatency')).toBe(false);
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
   });
 
-  it('starts one automatic rollback when the streak reaches failuresBeforeRollback', async () => {
+  it('starts one automatic rollback when the streak reaches failuresBeforeRollback, pinned to the live rollout', async () => {
     // Arrange
     storedHealth(unhealthyTwice());
 
@@ -224,9 +226,12 @@ describe('healthRecordCore', () => {
     const out = await healthRecordCore(probed(false), deps());
 
     // Assert
+    const live = healthState().live;
     const input = {
       kind: 'rollback',
       service: 'sentiment',
+      fromRolloutId: live.current.rolloutId,
+      toRolloutId: live.previous[0]?.rolloutId,
       reason: `3 consecutive failed health checks of endpoint ${LIVE_ENDPOINT} (rollout ${LIVE_ENDPOINT}); automatic rollback (healthCheck.autoRollback).`,
       requestedBy: 'health-check',
     };
@@ -379,6 +384,7 @@ describe('healthRecordCore', () => {
       lastResult: 'unhealthy',
       lastLatencyMs: 180,
       lastEndpoint: LIVE_ENDPOINT,
+      lastServedBy: LIVE_ENDPOINT,
     });
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
@@ -401,7 +407,7 @@ describe('parseHealthRecordInput', () => {
 describe('health-record handler', () => {
   afterEach(() => jest.restoreAllMocks());
 
-  it('writes the metrics as one EMF line on stdout, with Service as the only dimension', async () => {
+  it('writes the metrics as one high-resolution EMF line on stdout, with Service as the only dimension', async () => {
     // Arrange
     storedHealth();
     const lines: string[] = [];
@@ -424,8 +430,8 @@ describe('health-record handler', () => {
         Namespace: 'HfRollout',
         Dimensions: [['Service']],
         Metrics: [
-          { Name: 'HealthCheckSuccess', Unit: 'Count' },
-          { Name: 'HealthCheckLatency', Unit: 'Milliseconds' },
+          { Name: 'HealthCheckSuccess', Unit: 'Count', StorageResolution: 1 },
+          { Name: 'HealthCheckLatency', Unit: 'Milliseconds', StorageResolution: 1 },
         ],
       },
     ]);

@@ -168,6 +168,7 @@ describe('validateSpecCore', () => {
       kind: 'rollback',
       service: 'sentiment',
       toRolloutId: 'sentiment-distilbert-base-20250220-090000-0f3c',
+      fromRolloutId: 'sentiment-gpt2-20250228-100000-aaaa',
       reason: 'latency regression',
       requestedBy: 'bob',
     };
@@ -185,6 +186,7 @@ describe('validateSpecCore', () => {
       requestedBy: 'bob',
       reason: 'latency regression',
       toRolloutId: 'sentiment-distilbert-base-20250220-090000-0f3c',
+      fromRolloutId: 'sentiment-gpt2-20250228-100000-aaaa',
       spec: null,
       resources: null,
       target: null,
@@ -229,6 +231,11 @@ describe('validateSpecCore', () => {
       'a rollback with a misspelt field',
       { kind: 'rollback', service: 'sentiment', toRollout: 'x' },
       '$.toRollout',
+    ],
+    [
+      'a rollback pinned to something that is not a rollout id',
+      { kind: 'rollback', service: 'sentiment', fromRolloutId: 'not a rollout' },
+      '$.fromRolloutId',
     ],
     ['a field next to spec', { spec: {}, requester: 'alice' }, '$.requester'],
   ])('rejects %s naming the offending path', async (_label, input, path) => {

@@ -58,6 +58,8 @@ export function fakeDataPlane(): FakeDataPlane {
       return resources;
     },
     provisionedServices: () => [...provisioned.values()],
+    putMetricAlarm: () => undefined,
+    evaluateAlarms: () => [],
     inventory: () => ({}),
     reset: () => provisioned.clear(),
     close: () => Promise.resolve(),
