@@ -103,7 +103,7 @@ export interface ContainerResponse {
 
 const JSON_TYPE = 'application/json';
 const CSV_TYPE = 'text/csv';
-/** Types the toolkit decodes as images, audio or numpy arrays: bytes no text pipeline accepts. */
+/** Types the toolkit decodes as images, audio or numpy arrays: inputs no text pipeline accepts. */
 const BINARY_TYPES = new Set([
   'application/x-npy',
   'image/jpeg',
@@ -119,6 +119,10 @@ const BINARY_TYPES = new Set([
   'audio/ogg',
   'audio/x-audio',
 ]);
+
+/** What transformers' tokenizers raise when a text pipeline gets an image, audio or an array. */
+export const NON_TEXT_INPUT_MESSAGE =
+  'text input must be of type `str` (single example), `List[str]` (batch or single pretokenized example) or `List[List[str]]` (batch of pretokenized examples).';
 
 /** A failure the toolkit reports as a PredictionException (HTTP 400 from the container). */
 class PredictionError extends Error {
@@ -188,7 +192,9 @@ function decode(body: Buffer, contentType: string): unknown {
     }
   }
   if (contentType === CSV_TYPE) return decodeCsv(body.toString('utf8'));
-  if (BINARY_TYPES.has(contentType)) return { inputs: `<${body.length} bytes of ${contentType}>` };
+  // The toolkit hands the pipeline an image, audio or array object; every pipeline emulated here takes
+  // text, and transformers' tokenizers refuse anything else (the container answers 400).
+  if (BINARY_TYPES.has(contentType)) throw new PredictionError(NON_TEXT_INPUT_MESSAGE);
   throw new PredictionError(unsupportedFormatMessage(contentType));
 }
 

@@ -1,6 +1,7 @@
 import {
   hfModelOf,
   invokeHfContainer,
+  NON_TEXT_INPUT_MESSAGE,
   pingFailure,
   type ContainerResponse,
   type HfContainerTask,
@@ -245,6 +246,14 @@ describe('emulated HuggingFace container: the toolkit contract', () => {
         call(SST2, 'text-classification', 'hello', { contentType: 'application/json; charset=utf-8' }),
       ),
     ).toMatch(/^Content type application\/json; charset=utf-8 is not supported/);
+  });
+
+  it('refuses images, audio and arrays, which the toolkit decodes but no text pipeline reads', () => {
+    for (const contentType of ['image/png', 'audio/wave', 'application/x-npy']) {
+      expect(errorMessage(call(SST2, 'text-classification', '\u0000\u0001', { contentType }))).toBe(
+        NON_TEXT_INPUT_MESSAGE,
+      );
+    }
   });
 
   it('reads CSV with an inputs header, and refuses CSV without one', () => {
