@@ -232,7 +232,11 @@ const smokeTest = z.strictObject({
   }),
   body: z
     .unknown()
-    .refine((b) => b !== undefined, { error: 'the request body, e.g. {"inputs": "I love this"}' })
+    // abort: without a body the size check below has nothing to measure (JSON.stringify gives undefined).
+    .refine((b) => b !== undefined, {
+      error: 'the request body, e.g. {"inputs": "I love this"}',
+      abort: true,
+    })
     .refine((b) => JSON.stringify(b).length <= 65536, { error: 'a body of at most 64 KiB as JSON' }),
   contentType: z
     .string({ error: 'a content type such as "application/json"' })

@@ -53,6 +53,12 @@ describe('validateSpec', () => {
     expect(issuesOf({ ...minimal, smokeTests: [] })).toEqual(['$.smokeTests']);
   });
 
+  it('rejects a smoke test without a body, naming the field', () => {
+    expect(() => validateSpec({ ...minimal, smokeTests: [{ name: 'positive' }] })).toThrow(
+      '$.smokeTests[0].body: missing; expected the request body, e.g. {"inputs": "I love this"}',
+    );
+  });
+
   it('rejects reserved model environment variables', () => {
     expect(issuesOf({ ...minimal, model: { ...minimal.model, env: { HF_TASK: 'fill-mask' } } })).toEqual([
       '$.model.env.HF_TASK',
