@@ -38,6 +38,11 @@ export function scheduleRateMinutes(expression: string): number {
   return minutes;
 }
 
+/** Name of a service's health alarm, e.g. `hf-rollout-sentiment-unhealthy`. */
+export function healthAlarmName(prefix: string, service: string): string {
+  return `${prefix}-${service}-unhealthy`;
+}
+
 /** CloudWatch's comparison operators this project's alarms use. */
 export type AlarmComparison =
   | 'LessThanThreshold'
@@ -98,7 +103,7 @@ export function healthAlarmDefinition(options: HealthAlarmOptions): HealthAlarmD
     );
   }
   return {
-    alarmName: `${options.prefix}-${options.service}-unhealthy`,
+    alarmName: healthAlarmName(options.prefix, options.service),
     alarmDescription: `${options.service}: ${consecutiveFailures} health checks in a row failed through the public URL. See \`rollout health --service ${options.service}\`.`,
     namespace: options.metricNamespace,
     metricName: HEALTH_METRIC_NAMES.success,

@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import type { ExecutionStatus } from '@aws-sdk/client-sfn';
 import type { Target } from '../target';
 import { healthSeries, listServices, rolloutDetail, rolloutsPage } from './api';
+import { installResponseCache } from './response-cache';
 
 /** Options of the console server. */
 export interface ConsoleOptions {
@@ -20,6 +21,8 @@ export const CONSOLE_DEFAULT_PORT = 4582;
 /** A running console. */
 export interface ConsoleServer {
   readonly url: string;
+  /** Step Functions answers served from the console's cache of ended executions, and fetched. */
+  cacheStats(): { readonly hits: number; readonly misses: number; readonly entries: number };
   close(): Promise<void>;
 }
 
@@ -31,6 +34,7 @@ const STATUSES = new Set(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTE
  */
 export async function startConsole(target: Target, options: ConsoleOptions = {}): Promise<ConsoleServer> {
   const assets = await bundleWeb();
+  const cache = installResponseCache(target.clients.sfn);
   const routes: [RegExp, (m: RegExpExecArray, url: URL) => Promise<unknown>][] = [
     [
       /^\/api\/info$/,
@@ -66,8 +70,14 @@ export async function startConsole(target: Target, options: ConsoleOptions = {})
     ],
   ];
   const server = createServer((req, res) => void handle(req, res));
+  const host = options.host ?? '127.0.0.1';
+  let allowedHosts: ReadonlySet<string> | null = null;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://console');
+    // DNS rebinding: a web page whose name resolves to 127.0.0.1 could otherwise read this console.
+    if (allowedHosts !== null && !allowedHosts.has(req.headers.host ?? '')) {
+      return send(res, 421, 'application/json', JSON.stringify({ error: 'MisdirectedRequest' }));
+    }
     if (req.method !== 'GET')
       return send(res, 405, 'application/json', JSON.stringify({ error: 'Only GET' }));
     if (url.pathname === '/' || url.pathname === '/index.html')
@@ -97,14 +107,25 @@ export async function startConsole(target: Target, options: ConsoleOptions = {})
       JSON.stringify({ error: 'NotFound', message: `No route ${url.pathname}` }),
     );
   }
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? CONSOLE_DEFAULT_PORT, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+  if (LOOPBACK.has(host)) {
+    allowedHosts = new Set([...LOOPBACK].map((h) => `${h.includes(':') ? `[${h}]` : h}:${port}`));
+  }
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    cacheStats: () => cache.stats(),
+    close: async () => {
+      await closeServer(server);
+      cache.uninstall();
+    },
+  };
 }
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, {
@@ -148,9 +169,18 @@ const INDEX_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Rollouts · hf-sagemaker-rollout</title>
 <link rel="stylesheet" href="/app.css">
+<script>
+/* The overview's first requests start now, while app.js downloads and runs; the app takes them over. */
+if (location.hash === '' || location.hash === '#/') {
+  window.__consoleBoot = {
+    services: fetch('/api/services', { cache: 'no-store' }),
+    rollouts: fetch('/api/rollouts', { cache: 'no-store' })
+  };
+}
+</script>
+<script src="/app.js" defer></script>
 </head>
 <body>
 <div id="app"><p class="loading">Loading…</p></div>
-<script src="/app.js"></script>
 </body>
 </html>`;

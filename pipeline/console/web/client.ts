@@ -1,24 +1,41 @@
-import type { RolloutDetail, RolloutPage } from '../../history';
-import type { HealthSeries, ServiceOverview } from '../api';
+import type { RolloutDetail } from '../../history';
+import type { HealthSeries, RolloutRowsPage, ServiceOverview } from '../api';
+
+declare global {
+  interface Window {
+    /** The overview's first requests, started by index.html before this script loads. */
+    __consoleBoot?: Partial<Record<'services' | 'rollouts', Promise<Response>>>;
+  }
+}
 
 /** Fetches JSON from the console API, throwing the server's message on errors. */
-async function get<T>(path: string): Promise<T> {
-  const res = await fetch(path, { cache: 'no-store' });
+async function get<T>(path: string, early?: Promise<Response>): Promise<T> {
+  const res = await (early ?? fetch(path, { cache: 'no-store' }));
   const body = (await res.json()) as T & { message?: string };
   if (!res.ok) throw new Error(body.message ?? `${res.status} ${res.statusText}`);
   return body;
 }
 
+/** The request index.html started for `key`, once (later calls fetch anew). */
+function takeEarly(key: 'services' | 'rollouts'): Promise<Response> | undefined {
+  const boot = window.__consoleBoot;
+  const early = boot?.[key];
+  if (boot !== undefined) delete boot[key];
+  return early;
+}
+
 /** The console API, typed. */
 export const api = {
   info: () => get<{ target: string; kind: string; region: string }>('/api/info'),
-  services: () => get<ServiceOverview[]>('/api/services'),
+  services: () => get<ServiceOverview[]>('/api/services', takeEarly('services')),
   rollouts: (q: { service?: string; status?: string; nextToken?: string }) => {
     const params = new URLSearchParams();
     if (q.service !== undefined && q.service !== '') params.set('service', q.service);
     if (q.status !== undefined && q.status !== '') params.set('status', q.status);
     if (q.nextToken !== undefined) params.set('nextToken', q.nextToken);
-    return get<RolloutPage>(`/api/rollouts?${params.toString()}`);
+    const query = params.toString();
+    // The early request is for the unfiltered first page only.
+    return get<RolloutRowsPage>(`/api/rollouts?${query}`, query === '' ? takeEarly('rollouts') : undefined);
   },
   rollout: (id: string) => get<RolloutDetail>(`/api/rollouts/${encodeURIComponent(id)}`),
   health: (service: string, minutes: number) =>

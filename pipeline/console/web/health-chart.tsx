@@ -27,13 +27,19 @@ export function HealthChart({ service, minutes }: { service: string; minutes: nu
   useEffect(() => {
     if (box.current === null || series === null || series.points.length === 0) return;
     const xs = series.points.map((p) => Date.parse(p.t) / 1000);
+    const end = Date.now() / 1000;
     const success = series.points.map((p) => (p.success === null ? null : p.success * 100));
     const latency = series.points.map((p) => p.latencyMs);
     const plot = new uPlot(
       {
         width: Math.max(320, box.current.clientWidth),
         height: 180,
-        scales: { pct: { range: [0, 100] }, ms: { auto: true } },
+        // The whole window on the x axis: a lone point would otherwise get a range of years.
+        scales: {
+          x: { time: true, range: () => [end - minutes * 60, end] },
+          pct: { range: [0, 100] },
+          ms: { auto: true },
+        },
         series: [
           {},
           { label: 'passed %', scale: 'pct', stroke: '#1a7f37', width: 2, points: { show: true } },
@@ -49,11 +55,16 @@ export function HealthChart({ service, minutes }: { service: string; minutes: nu
       box.current,
     );
     return () => plot.destroy();
-  }, [series]);
+  }, [series, minutes]);
 
   const points = series?.points.length ?? 0;
   return (
-    <div class="health" data-testid="health-chart" data-points={points}>
+    <div
+      class="health"
+      data-testid="health-chart"
+      data-points={points}
+      data-period={series?.periodSeconds ?? ''}
+    >
       {error !== null && <p class="error">Health metrics unavailable: {error}</p>}
       {series !== null && points === 0 && (
         <p class="muted">No health checks in the last {minutes} min yet.</p>

@@ -39,4 +39,8 @@ function App() {
 }
 
 const root = document.getElementById('app');
-if (root !== null) render(<App />, root);
+if (root !== null) {
+  // The server's "Loading…" placeholder is not Preact's to diff against: start from an empty root.
+  root.textContent = '';
+  render(<App />, root);
+}

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { RolloutDetail } from '../../history';
 import type { SmokeResult } from '../../../lambdas/shared/types';
 import { api, duration, when } from './client';
+import { timelineRows } from './timeline-rows';
 
 /** A rollout: header, failure, step timeline, smoke results, input spec and Deployment record. */
 export function RolloutPage({ id }: { id: string }) {
@@ -20,7 +21,10 @@ export function RolloutPage({ id }: { id: string }) {
         // Refresh while it runs, without reloading the page.
         if (detail.status === 'RUNNING') timer = setTimeout(() => void load(), 1000);
       } catch (e) {
-        if (alive) setError((e as Error).message);
+        if (!alive) return;
+        setError((e as Error).message);
+        // A rollout that does not exist yet (just started elsewhere) or a passing outage: try again.
+        timer = setTimeout(() => void load(), 2000);
       }
     };
     void load();
@@ -30,7 +34,7 @@ export function RolloutPage({ id }: { id: string }) {
     };
   }, [id]);
 
-  if (error !== null)
+  if (error !== null && r === null)
     return (
       <p class="error">
         Cannot read rollout {id}: {error}
@@ -86,13 +90,13 @@ export function RolloutPage({ id }: { id: string }) {
       {smoke.length > 0 && (
         <>
           <h3>Smoke tests</h3>
-          <SmokeTable results={smoke} />
+          <SmokeTable results={smoke} testId="smoke-tests" />
         </>
       )}
       {r.record?.publicCheck != null && (
         <>
           <h3>Public API check</h3>
-          <SmokeTable results={[r.record.publicCheck]} />
+          <SmokeTable results={[r.record.publicCheck]} testId="public-check" />
         </>
       )}
       {(r.record?.warnings.length ?? 0) > 0 && (
@@ -119,38 +123,49 @@ export function RolloutPage({ id }: { id: string }) {
 }
 
 function Timeline({ r }: { r: RolloutDetail }) {
-  const steps = r.steps.filter((s) => s.type !== 'Choice');
+  const rows = timelineRows(r.steps);
   const start = Date.parse(r.startedAt);
-  const end = Math.max(start + 1, ...steps.map((s) => Date.parse(s.exitedAt ?? new Date().toISOString())));
+  const now = Date.now();
+  const end = Math.max(start + 1, ...rows.map((s) => (s.exitedAt === null ? now : Date.parse(s.exitedAt))));
   const span = end - start;
   return (
-    <table class="timeline">
+    <table class="timeline" data-testid="timeline">
       <thead>
         <tr>
           <th>step</th>
           <th>started</th>
           <th>took</th>
+          <th>runs</th>
           <th>retries</th>
           <th class="bar-col" />
         </tr>
       </thead>
       <tbody>
-        {steps.map((s, i) => {
-          const left = ((Date.parse(s.enteredAt) - start) / span) * 100;
-          const width = Math.max(
-            0.4,
-            (((s.exitedAt === null ? Date.now() : Date.parse(s.exitedAt)) - Date.parse(s.enteredAt)) / span) *
-              100,
-          );
+        {rows.map((s) => {
+          const entered = Date.parse(s.enteredAt);
+          const left = ((entered - start) / span) * 100;
+          const exited = s.exitedAt === null ? now : Date.parse(s.exitedAt);
+          const width = Math.max(0.4, ((exited - entered) / span) * 100);
           return (
-            <tr data-testid="timeline-step" data-step={s.name} data-status={s.status} key={`${s.name}-${i}`}>
+            <tr
+              data-testid="timeline-step"
+              data-step={s.name}
+              data-status={s.status}
+              data-visits={s.visits}
+              key={s.name}
+            >
               <td>
                 {s.name}
-                {s.error !== null && <div class="bad small">{s.error}</div>}
+                {s.error !== null && (
+                  <div class="bad small" title={s.cause ?? undefined}>
+                    {s.error}
+                  </div>
+                )}
               </td>
               <td>{new Date(s.enteredAt).toLocaleTimeString()}</td>
-              <td>{duration(s.durationMs)}</td>
-              <td>{s.attempts > 1 ? s.attempts - 1 : ''}</td>
+              <td>{s.durationMs === null ? 'running…' : duration(s.durationMs)}</td>
+              <td>{s.visits > 1 ? `×${s.visits}` : ''}</td>
+              <td>{s.retries > 0 ? s.retries : ''}</td>
               <td class="bar-col">
                 <div
                   class={`bar ${s.status} ${s.type}`}
@@ -165,9 +180,9 @@ function Timeline({ r }: { r: RolloutDetail }) {
   );
 }
 
-function SmokeTable({ results }: { results: readonly SmokeResult[] }) {
+function SmokeTable({ results, testId }: { results: readonly SmokeResult[]; testId: string }) {
   return (
-    <table class="smoke">
+    <table class="smoke" data-testid={testId}>
       <thead>
         <tr>
           <th>test</th>

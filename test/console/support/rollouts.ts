@@ -16,15 +16,20 @@ export const ROOT = join(__dirname, '..', '..', '..');
 /** The rollout state machine of the local cloud. */
 export const ROLLOUT_MACHINE = `arn:aws:states:us-east-1:000000000000:stateMachine:${rolloutStateMachineName('hf-rollout')}`;
 
-/** The rollout spec of examples/sentiment.json (a fresh copy), with `overrides` merged at the top level. */
-export function sentimentSpec(overrides: Record<string, unknown> = {}): Record<string, unknown> & {
+/** The fields of examples/sentiment.json the tests read. */
+export type SentimentSpec = Record<string, unknown> & {
   service: string;
   model: { id: string };
-} {
+  smokeTests: readonly unknown[];
+};
+
+/** The rollout spec of examples/sentiment.json (a fresh copy), with `overrides` merged at the top level. */
+export function sentimentSpec(overrides: Record<string, unknown> = {}): SentimentSpec {
   const spec = JSON.parse(readFileSync(join(ROOT, 'examples', 'sentiment.json'), 'utf8')) as Record<
     string,
     unknown
-  > & { service: string; model: { id: string } };
+  > &
+    SentimentSpec;
   return { ...spec, ...overrides };
 }
 
