@@ -112,10 +112,10 @@ export class E2eCloud {
     return { rolloutId: options.rolloutId, executionArn: started.executionArn };
   }
 
-  /** Polls DescribeExecution until the execution is no longer RUNNING. */
+  /** Polls DescribeExecution until the execution is no longer RUNNING (every 25 ms at first, then less often). */
   async waitForEnd(executionArn: string, timeoutMs = 120_000): Promise<RolloutOutcome> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    for (let pauseMs = 25; ; pauseMs = Math.min(pauseMs * 1.5, 250)) {
       const out: DescribeExecutionCommandOutput = await this.clients.sfn.send(
         new DescribeExecutionCommand({ executionArn }),
       );
@@ -135,7 +135,7 @@ export class E2eCloud {
       if (Date.now() > deadline) {
         throw new Error(`Execution ${executionArn} still RUNNING after ${timeoutMs} ms`);
       }
-      await sleep(50);
+      await sleep(pauseMs);
     }
   }
 
