@@ -4,7 +4,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { LocalCloud } from '../../local/cloud';
 import type { HealthRecord } from '../../lambdas/shared/health-types';
 import type { LivePointer } from '../../lambdas/shared/types';
-import { listRollouts } from '../../pipeline/history';
+import { listRollouts, type RolloutSummary } from '../../pipeline/history';
 import {
   clientConfig,
   eventually,
@@ -95,8 +95,19 @@ async function healthValues(): Promise<number[]> {
   return out.MetricDataResults?.[0]?.Values ?? [];
 }
 
+/** The automatic rollback's history row, once it has ended. */
+function endedRollback(): Promise<RolloutSummary> {
+  return eventually(async () => {
+    const page = await listRollouts(sfn, ROLLOUT_MACHINE, { service: 'sentiment', pageSize: 5 });
+    const row = page.rollouts.find((r) => r.kind === 'rollback');
+    return row === undefined || row.status === 'RUNNING' ? undefined : row;
+  }, 60_000);
+}
+
 describe('scheduled health checks of a live endpoint that starts failing', () => {
-  const spec = sentimentSpec({ healthCheck: { autoRollback: true, failuresBeforeRollback: 2 } });
+  // The alarm fires after 2 failed checks (the stack's default), the rollback comes after 3: people hear
+  // of the problem before the pipeline acts on it.
+  const spec = sentimentSpec({ healthCheck: { autoRollback: true, failuresBeforeRollback: 3 } });
   let previous = '';
   let failing = '';
 
@@ -144,6 +155,8 @@ describe('scheduled health checks of a live endpoint that starts failing', () =>
       const live = await parameter<LivePointer>('/hf-rollout/sentiment/live');
       return live?.current.rolloutId === previous ? live : undefined;
     }, 60_000);
+    // The pointer moves in Switch API Target; the answer is asked once the rollback has ended.
+    const rollback = await endedRollback();
     const { apiKey } = await cloud.compute.provisionService('sentiment');
     const answer = await fetch(`${cloud.edgeUrl}/sentiment/predict`, {
       method: 'POST',
@@ -172,17 +185,14 @@ describe('scheduled health checks of a live endpoint that starts failing', () =>
     );
     // the API answers from the previous deployment again
     expect(rolledBack.previous.map((t) => t.rolloutId)).toEqual([failing]);
+    expect(rollback.status).toBe('SUCCEEDED');
     expect(answer.status).toBe(200);
     expect(answer.headers.get('x-served-by-endpoint')).toBe(previous);
   }, 180_000);
 
   it('keeps the automatic rollback in history, and the alarm recovers once checks pass again', async () => {
     // Act
-    const rollback = await eventually(async () => {
-      const page = await listRollouts(sfn, ROLLOUT_MACHINE, { service: 'sentiment', pageSize: 5 });
-      const row = page.rollouts.find((r) => r.kind === 'rollback');
-      return row?.status === 'RUNNING' ? undefined : row;
-    }, 60_000);
+    const rollback = await endedRollback();
     const recovered = await eventually(
       async () => ((await alarmState()) === 'OK' ? 'OK' : undefined),
       30_000,
