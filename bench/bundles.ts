@@ -52,7 +52,7 @@ function catalogEnvironment(id: string): Readonly<Record<string, string>> {
  */
 export async function benchBundles(ctx: BenchContext): Promise<BenchmarkResult> {
   const started = performance.now();
-  const rounds = ctx.quick ? 1 : 5;
+  const rounds = ctx.quick ? 1 : 3;
   const [drivers, built, references] = await Promise.all([
     ctx.drivers(),
     ctx.bundles(),

@@ -75,7 +75,7 @@ function timeoutMsOf(functionName: string): number {
   return (spec?.timeoutSeconds ?? 900) * 1000;
 }
 
-/** Cold-start (Init Duration) per function, the largest seen in any run; the largest of all as fallback. */
+/** Cold-start (Init Duration) per function, the median of those seen; the median of all as fallback. */
 function initByFunction(data: RolloutOverheadData): (functionName: string) => number {
   const all = [
     ...data.configs
@@ -83,14 +83,19 @@ function initByFunction(data: RolloutOverheadData): (functionName: string) => nu
       .flatMap((r) => [...r.invocations, ...r.proxyInvocations]),
     ...data.health.runs.flatMap((r) => [...r.invocations, ...r.proxyInvocations]),
   ];
-  const byName = new Map<string, number>();
+  const byName = new Map<string, number[]>();
   for (const i of all) {
-    if (i.initMs !== null) byName.set(i.functionName, Math.max(byName.get(i.functionName) ?? 0, i.initMs));
+    if (i.initMs !== null) byName.set(i.functionName, [...(byName.get(i.functionName) ?? []), i.initMs]);
   }
-  const fallback = Math.max(0, ...byName.values());
+  const fallback = median([...byName.values()].flat());
   // Every service's proxy runs the same bundle: a cold start seen for one stands for the others.
-  const proxyInit = Math.max(0, ...[...byName].filter(([k]) => k.endsWith('-proxy')).map(([, v]) => v));
-  return (name) => byName.get(name) ?? (name.endsWith('-proxy') && proxyInit > 0 ? proxyInit : fallback);
+  const proxyInits = [...byName].filter(([k]) => k.endsWith('-proxy')).flatMap(([, v]) => v);
+  return (name) => {
+    const own = byName.get(name);
+    if (own !== undefined) return median(own);
+    if (name.endsWith('-proxy') && proxyInits.length > 0) return median(proxyInits);
+    return Number.isFinite(fallback) ? fallback : 0;
+  };
 }
 
 /** A unit price as a plain decimal (no exponent), e.g. 0.0000002. */
@@ -369,7 +374,7 @@ export function benchCostModel(ctx: BenchContext): Promise<BenchmarkResult> {
     notes: [
       'SageMaker instance time is excluded: the endpoint the rollout creates bills per instance-hour (e.g. ml.m5.xlarge) from Creating until deleted, whatever orchestrates it; so are SageMaker data processed, CloudWatch Logs and the free control-plane calls (SageMaker, SSM standard parameters, Lambda configuration).',
       `measured here = the local REPORT durations (+ Init Duration where a cold start happened) and counted transitions; quantities are projected to AWS's poll count (the time scale lets a Lambda's real time fill part of each scaled wait).`,
-      `AWS estimate = every invocation a cold start (the Init Duration measured here for its function) + its local duration + ${AWS_ESTIMATE.apiCallMs} ms per AWS API call the handlers made (${one.apiCalls} counted) + ${AWS_ESTIMATE.switchUpdateWaitMs / 1000} s for the proxy update Switch API Target waits for.`,
+      `AWS estimate = every invocation a cold start (the median Init Duration measured here for its function) + its local duration + ${AWS_ESTIMATE.apiCallMs} ms per AWS API call the handlers made (${one.apiCalls} counted) + ${AWS_ESTIMATE.switchUpdateWaitMs / 1000} s for the proxy update Switch API Target waits for.`,
       'upper bound = the same, but every invocation runs until its timeout (lambdas/catalog.ts): no rollout can cost more in Lambda.',
       `Express: one request + ${ms(one.express.durationMs)} (the AWS waits, ${reference.awsPolls} polls x ${data.pollIntervalSeconds} s, plus the estimated Lambda time) at 64 MB. Express workflows end after 5 minutes, so a real rollout (endpoints take 5-20 minutes) cannot run as one: Standard is the only option, and the cheap one.`,
     ],

@@ -243,7 +243,7 @@ async function measureLoad(ctx: BenchContext, dir: string, loadClient: string): 
   const local = await ctx.endpoint();
   const edge = await serveThroughEdge(local, 'benchedge');
   const rounds = ctx.quick ? 1 : 3;
-  const durationMs = ctx.quick ? 1000 : 3000;
+  const durationMs = ctx.quick ? 1000 : 2000;
   const body = inferenceBody(SIZES['1 KB']);
   const targets = {
     edge: {

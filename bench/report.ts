@@ -39,8 +39,8 @@ export function renderTable(table: ResultTable): string {
   return `${table.title}\n${t.toString()}${notes === '' ? '' : `\n${notes}`}`;
 }
 
-/** Renders a table as GitHub Markdown. */
-export function markdownTable(table: ResultTable): string {
+/** Renders a table as GitHub Markdown (`withTitle` false: the caller's heading names it). */
+export function markdownTable(table: ResultTable, withTitle = true): string {
   const escape = (cell: string): string => cell.replace(/\|/g, '\\|');
   const lines = [
     `| ${table.head.map(escape).join(' | ')} |`,
@@ -48,7 +48,8 @@ export function markdownTable(table: ResultTable): string {
     ...table.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
   ];
   const notes = (table.notes ?? []).map((n) => `- ${n}`);
-  return [`**${table.title}**`, '', ...lines, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
+  const title = withTitle ? [`**${table.title}**`, ''] : [];
+  return [...title, ...lines, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
 }
 
 /** Milliseconds for a table: 3 significant figures, µs below 1 ms. */

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { installNode20Polyfills } from '../local/cloud';
@@ -105,7 +106,7 @@ function markdownReport(
   const sections = [...results.values()].map(
     (r) => `## ${r.title}\n\n${r.tables.map((t) => markdownTable(t)).join('\n\n')}`,
   );
-  const summary = targets.length > 0 ? [`## Targets\n\n${markdownTable(summaryTable(targets))}`] : [];
+  const summary = targets.length > 0 ? [`## Targets\n\n${markdownTable(summaryTable(targets), false)}`] : [];
   return `${[header.join('\n'), ...summary, ...sections].join('\n\n')}\n`;
 }
 
@@ -142,12 +143,19 @@ async function main(): Promise<void> {
   const targets = [...results.values()].flatMap((r) => r.targets);
   if (targets.length > 0) process.stdout.write(`${renderTable(summaryTable(targets))}\n\n`);
   const elapsedMs = performance.now() - started;
+  let python = 'not found';
+  try {
+    const info = ctx.python();
+    python = `Python ${info.version}, boto3 ${info.boto3}`;
+  } catch {
+    // Only the Python baseline needs it; its benchmark has said why it could not run.
+  }
   const report = {
     startedAt: startedAt.toISOString(),
     elapsedMs,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     quick: args.quick,
-    machine,
+    machine: { ...machine, python },
     benchmarks: Object.fromEntries(results),
     targets,
     failures,
@@ -163,7 +171,9 @@ async function main(): Promise<void> {
     markdownReport(results, targets, [
       `Command: \`${report.command}\`, ${startedAt.toISOString()}, wall time ${(elapsedMs / 1000).toFixed(0)} s.`,
       '',
-      `Machine: ${machine.cpuModel} x ${machine.cpus} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; load average at start ${machine.loadAverage.join(' / ')}; checkout ${machine.git ?? 'unknown'}.`,
+      `Machine: ${machine.cpuModel} x ${machine.cpus} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}, ${python}; load average (1/5/15 min) at start ${machine.loadAverage.join(' / ')}, at the end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / ')}; checkout ${machine.git ?? 'unknown'}.`,
     ]),
   );
   process.stdout.write(
