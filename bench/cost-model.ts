@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { HEALTH_METRICS } from '../lambdas/health-record/core';
 import { PROXY_FUNCTION, STEP_FUNCTIONS } from '../lambdas/catalog';
 import { DEFAULT_PREFIX, stepFunctionName } from '../pipeline/names';
-import { DEFAULT_HEALTH_CHECK_SCHEDULE, scheduleRateMinutes } from '../stacks/config';
+import { DEFAULT_HEALTH_CHECK_SCHEDULE, scheduleRateMinutes } from '../pipeline/health-schedule';
 import { ROOT } from './build-artifacts';
 import type { BenchContext } from './context';
 import {
@@ -50,7 +50,7 @@ export const AWS_ESTIMATE = {
 const SWITCH_FUNCTION = stepFunctionName(DEFAULT_PREFIX, 'switch-api-target');
 const CHECK_FUNCTION = stepFunctionName(DEFAULT_PREFIX, 'check-endpoint');
 
-/** The health-check schedule a deployment gets by default: cdk.json's context, else stacks/config.ts. */
+/** The health-check schedule a deployment gets by default: cdk.json's context, else pipeline/health-schedule.ts. */
 function defaultSchedule(): { expression: string; source: string } {
   try {
     const cdk = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
@@ -64,7 +64,7 @@ function defaultSchedule(): { expression: string; source: string } {
   }
   return {
     expression: DEFAULT_HEALTH_CHECK_SCHEDULE,
-    source: 'stacks/config.ts DEFAULT_HEALTH_CHECK_SCHEDULE',
+    source: 'pipeline/health-schedule.ts DEFAULT_HEALTH_CHECK_SCHEDULE',
   };
 }
 
