@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
-import { parseCause } from '../../lambdas/shared/failure';
 import { DEFAULT_PREFIX, proxyFunctionName } from '../../pipeline/names';
 import { SpecInvalidError, validateSpec } from '../../pipeline/spec';
 import { startCloud, type E2eCloud } from './support/cloud';
@@ -52,6 +51,16 @@ interface ProxyWorkers {
 /** The issue line of a spec error that names `path` (`<path>: got ...; expected ...`). */
 function namesPath(message: string, path: string): boolean {
   return message.split('\n').some((line) => line.trim().startsWith(`${path}: `));
+}
+
+/** `errorMessage` of a Lambda error envelope (`{"errorType", "errorMessage", "trace"}`), or the text itself. */
+function errorMessageOf(cause: string | undefined): string {
+  try {
+    const envelope = JSON.parse(cause ?? '') as { errorMessage?: unknown };
+    return typeof envelope.errorMessage === 'string' ? envelope.errorMessage : (cause ?? '');
+  } catch {
+    return cause ?? '';
+  }
 }
 
 /** Runs `work` over `items`, at most `limit` at a time, keeping the order of results. */
@@ -106,7 +115,8 @@ describe('invalid specs', () => {
         rolloutId: `sentiment-invalid-${run}-${i}`,
       });
       const outcome = await cloud.waitForEnd(executionArn, 60_000);
-      const { message } = parseCause(outcome.cause);
+      // The cause is the Lambda error envelope; its errorMessage keeps one issue per line.
+      const message = errorMessageOf(outcome.cause);
       const detail = await cloud.rollout(executionArn);
       const tasks = detail.steps.filter((s) => s.type === 'Task').map((s) => s.name);
       const ok =
@@ -115,7 +125,7 @@ describe('invalid specs', () => {
         detail.failure?.step === 'Validate Spec' &&
         tasks.length === 1 &&
         tasks[0] === 'Validate Spec' &&
-        message.includes(`${invalid.path}: `);
+        namesPath(message, invalid.path);
       return ok
         ? null
         : `${invalid.kind} at ${invalid.path}: ${outcome.status} ${outcome.error ?? ''} at ${detail.failure?.step ?? '?'} after ${tasks.join(' > ')}: ${message.slice(0, 300)}`;

@@ -60,7 +60,7 @@ export interface ApiAnswer {
 
 /** What `runRollout` and `startRollout` accept. */
 export interface RolloutOptions {
-  /** Execution name; default a fresh rollout id (`newRolloutId`). */
+  /** Execution name: a rollout id, as `rollout deploy` makes them (see `rolloutIdFor` in specs.ts). */
   readonly rolloutId: string;
   /** @default 'e2e-test' */
   readonly requestedBy?: string;
