@@ -66,8 +66,6 @@ export async function buildCatalogBundles(): Promise<BundleResult> {
 export interface ReferenceBundles {
   /** bench/baselines/sdk-floor-handler.ts with the catalog's BUNDLING. */
   readonly sdkFloor: string;
-  /** The same with esbuild preferring the packages' ES module builds (mainFields module, main). */
-  readonly sdkFloorEsm: string;
   /** bench/baselines/empty-handler.ts with the catalog's BUNDLING. */
   readonly empty: string;
 }
@@ -79,11 +77,7 @@ function runningTarget(): string {
   return wanted > running ? `node${running}` : BUNDLING.target;
 }
 
-/**
- * Reference handlers (bench/baselines/*.ts), bundled with the catalog's BUNDLING like the functions,
- * and the SDK floor once more with ES module builds preferred: what a bundling change could gain
- * (not what is deployed).
- */
+/** Reference handlers (bench/baselines/*.ts), bundled with the catalog's BUNDLING like the functions. */
 export async function buildReferenceBundles(): Promise<ReferenceBundles> {
   const result = await bundleFunctions({
     rootDir: ROOT,
@@ -98,34 +92,29 @@ export async function buildReferenceBundles(): Promise<ReferenceBundles> {
   if (sdkFloor === undefined || empty === undefined) {
     throw new Error(`Cannot bundle the reference handlers: ${[...result.failures.values()].join('; ')}`);
   }
-  const sdkFloorEsm = join(CACHE_DIR, 'reference-bundles', 'sdk-floor-esm', 'index.js');
-  await build({
-    entryPoints: [join(ROOT, 'bench', 'baselines', 'sdk-floor-handler.ts')],
-    outfile: sdkFloorEsm,
-    bundle: true,
-    platform: BUNDLING.platform,
-    format: BUNDLING.format,
-    target: runningTarget(),
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourcemap,
-    mainFields: ['module', 'main'],
-    logLevel: 'silent',
-  });
-  return { sdkFloor: sdkFloor.file, sdkFloorEsm, empty: empty.file };
+  return { sdkFloor: sdkFloor.file, empty: empty.file };
 }
 
 /**
- * The proxy "unbundled", as a plain `tsc` build deploys it: every source file of lambdas/proxy and
- * lambdas/shared transpiled on its own (esbuild transform, no bundling, no minification), so the
- * handler `require`s `@aws-sdk/*` and Powertools from node_modules at run time. Returns the handler file.
+ * The proxy "unbundled", as a plain `tsc` build deploys it: every project source file the handler
+ * imports (found by esbuild with packages left external) transpiled on its own (no bundling, no
+ * minification), so the handler `require`s its packages from node_modules at run time. Returns the
+ * handler file.
  */
 export async function buildUnbundledProxy(): Promise<string> {
   const outdir = join(CACHE_DIR, 'unbundled');
-  const sources = ['lambdas/proxy', 'lambdas/shared'].flatMap((folder) =>
-    readdirSync(join(ROOT, folder))
-      .filter((f) => f.endsWith('.ts'))
-      .map((f) => join(ROOT, folder, f)),
-  );
+  const graph = await build({
+    entryPoints: [join(ROOT, PROXY_FUNCTION.entry)],
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const sources = Object.keys(graph.metafile.inputs)
+    .filter((f) => f.endsWith('.ts') && !f.includes('node_modules'))
+    .map((f) => join(ROOT, f));
   await build({
     entryPoints: sources,
     outdir,

@@ -335,6 +335,8 @@ export const PROXY_FUNCTION = {
 /**
  * How every function is bundled, in the stacks (NodejsFunction) and in the local cloud (esbuild):
  * one minified CommonJS file with the AWS SDK inside, which starts faster than loading the runtime's SDK.
+ * `mainFields` prefers packages' ES module builds, which esbuild can tree-shake (the AWS SDK's and
+ * Smithy's CommonJS builds carry every module of a package; see bench/RESULTS.md).
  */
 export const BUNDLING = {
   platform: 'node',
@@ -343,6 +345,7 @@ export const BUNDLING = {
   minify: true,
   sourcemap: true,
   bundleAwsSdk: true,
+  mainFields: ['module', 'main'],
 } as const;
 
 /** Lambda runtime of every function. */

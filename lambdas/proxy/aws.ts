@@ -1,50 +1,50 @@
-import type * as SageMakerRuntimeSdk from '@aws-sdk/client-sagemaker-runtime';
-import type * as SsmSdk from '@aws-sdk/client-ssm';
-import type * as LivePointerModule from '../shared/live-pointer';
+import { awsRequest, SAGEMAKER_RUNTIME, SSM } from '../shared/aws-http';
+import { parseLivePointer } from '../shared/live-pointer-format';
+import { liveParameterName } from '../../pipeline/names';
 import type { LivePointer } from '../shared/types';
 import type { InvokeInput, InvokeOutput } from './core';
 
 /**
- * The proxy's AWS calls. The SDK modules load on first use, not at cold start: SageMaker Runtime on
- * the first `POST /predict`, SSM only on the fallback path (ENDPOINT_NAME unset). Each client is made
- * once per container with default configuration (AWS_ENDPOINT_URL_* select the local cloud).
+ * The proxy's two AWS calls, over the lean signed-HTTP client (lambdas/shared/aws-http.ts) rather
+ * than SDK clients: the SDK would be most of the proxy's cold start. Endpoints, region and
+ * credentials come from the same environment variables the SDK reads.
  */
 
-let runtime:
-  | Promise<{ client: SageMakerRuntimeSdk.SageMakerRuntimeClient; sdk: typeof SageMakerRuntimeSdk }>
-  | undefined;
-let ssm: Promise<{ client: SsmSdk.SSMClient; livePointer: typeof LivePointerModule }> | undefined;
-
-/** Calls SageMaker Runtime InvokeEndpoint with the body bytes and headers as given. */
+/** SageMaker Runtime InvokeEndpoint with the body bytes and headers as given. */
 export async function invokeEndpoint(input: InvokeInput): Promise<InvokeOutput> {
-  runtime ??= import('@aws-sdk/client-sagemaker-runtime').then((sdk) => ({
-    sdk,
-    client: new sdk.SageMakerRuntimeClient({}),
-  }));
-  const { client, sdk } = await runtime;
-  const out = await client.send(
-    new sdk.InvokeEndpointCommand({
-      EndpointName: input.endpointName,
-      Body: input.body,
-      ContentType: input.contentType,
-      Accept: input.accept,
-      ...(input.customAttributes === undefined ? {} : { CustomAttributes: input.customAttributes }),
-    }),
-    { abortSignal: input.abortSignal },
-  );
+  const headers: Record<string, string> = { 'content-type': input.contentType, accept: input.accept };
+  if (input.customAttributes !== undefined)
+    headers['x-amzn-sagemaker-custom-attributes'] = input.customAttributes;
+  const res = await awsRequest(SAGEMAKER_RUNTIME, {
+    method: 'POST',
+    path: `/endpoints/${encodeURIComponent(input.endpointName)}/invocations`,
+    headers,
+    body: input.body,
+    signal: input.abortSignal,
+  });
   return {
-    body: out.Body ?? new Uint8Array(),
-    contentType: out.ContentType,
-    invokedProductionVariant: out.InvokedProductionVariant,
-    customAttributes: out.CustomAttributes,
+    body: res.body,
+    contentType: res.headers['content-type'],
+    invokedProductionVariant: res.headers['x-amzn-invoked-production-variant'],
+    customAttributes: res.headers['x-amzn-sagemaker-custom-attributes'],
   };
 }
 
-/** Reads a service's live pointer from SSM (null: nothing deployed). */
+/** Reads a service's live pointer from SSM GetParameter (null: nothing deployed). */
 export async function readLivePointer(prefix: string, service: string): Promise<LivePointer | null> {
-  ssm ??= Promise.all([import('@aws-sdk/client-ssm'), import('../shared/live-pointer')]).then(
-    ([sdk, livePointer]) => ({ client: new sdk.SSMClient({}), livePointer }),
-  );
-  const { client, livePointer } = await ssm;
-  return livePointer.readLivePointer(client, prefix, service);
+  const name = liveParameterName(prefix, service);
+  try {
+    const res = await awsRequest(SSM, {
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameter' },
+      body: Buffer.from(JSON.stringify({ Name: name })),
+    });
+    const value = (JSON.parse(res.body.toString('utf8')) as { Parameter?: { Value?: string } }).Parameter
+      ?.Value;
+    return value === undefined ? null : parseLivePointer(value, name);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ParameterNotFound') return null;
+    throw error;
+  }
 }

@@ -30,6 +30,15 @@ const THROTTLED = new Set([
   'ServiceUnavailableException',
 ]);
 const TIMED_OUT = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException']);
+/** Connection failures before SageMaker answered. */
+const UNREACHABLE = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
 const SAGEMAKER_FAILED = new Set(['InternalFailure', 'InternalDependencyException', 'InternalStreamFailure']);
 
 interface SdkErrorShape {
@@ -83,6 +92,11 @@ export function invokeErrorToProxyError(error: unknown, endpointName: string): P
       `SageMaker is throttling or briefly unavailable for endpoint ${endpointName} (${name}); retry after a second.`,
       { cause: error, headers: { 'Retry-After': '1' } },
     );
+  }
+  if (typeof e.code === 'string' && UNREACHABLE.has(e.code)) {
+    return new UpstreamFailureError(`SageMaker Runtime could not be reached (${e.code}); try again.`, {
+      cause: error,
+    });
   }
   if (SAGEMAKER_FAILED.has(name) || (httpStatus !== undefined && httpStatus >= 500)) {
     return new UpstreamFailureError(`SageMaker Runtime failed (${name || httpStatus}); try again.`, {

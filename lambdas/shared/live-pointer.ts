@@ -5,13 +5,10 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { liveParameterName } from '../../pipeline/names';
-import { RolloutError } from './errors';
+import { parseLivePointer } from './live-pointer-format';
 import type { LivePointer, LiveTarget } from './types';
 
-/** The live pointer parameter holds something that is not a live pointer (edited by hand?). */
-export class LivePointerCorruptError extends RolloutError {
-  override readonly name = 'LivePointerCorruptError';
-}
+export { LivePointerCorruptError, parseLivePointer } from './live-pointer-format';
 
 /**
  * Reads a service's live pointer from SSM: what the API serves now and the kept earlier deployments.
@@ -66,32 +63,4 @@ export function promote(before: LivePointer | null, target: LiveTarget, keep: nu
   const previous = before === null ? [] : [before.current, ...before.previous];
   const kept = previous.filter((t) => t.endpointName !== target.endpointName).slice(0, keep);
   return { current: target, previous: kept };
-}
-
-/** Parses the parameter's JSON, checking the fields every reader relies on. */
-export function parseLivePointer(value: string, source = 'live pointer'): LivePointer {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new LivePointerCorruptError(
-      `${source} is not JSON; restore it with \`rollout rollback\` or delete it.`,
-    );
-  }
-  const p = parsed as Partial<LivePointer>;
-  if (!isTarget(p.current) || !Array.isArray(p.previous) || !p.previous.every(isTarget)) {
-    throw new LivePointerCorruptError(
-      `${source} lacks current/previous deployments (endpointName, rolloutId); got ${value.slice(0, 200)}`,
-    );
-  }
-  return p as LivePointer;
-}
-
-function isTarget(t: unknown): t is LiveTarget {
-  return (
-    typeof t === 'object' &&
-    t !== null &&
-    typeof (t as LiveTarget).endpointName === 'string' &&
-    typeof (t as LiveTarget).rolloutId === 'string'
-  );
 }

@@ -107,6 +107,7 @@ export class CatalogFunction extends Construct {
           minify: BUNDLING.minify,
           sourceMap: BUNDLING.sourcemap,
           bundleAwsSDK: BUNDLING.bundleAwsSdk,
+          mainFields: [...BUNDLING.mainFields],
           forceDockerBundling: false,
         },
       });

@@ -1,25 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  InternalFailure,
-  InvokeEndpointCommand,
-  type InvokeEndpointCommandOutput,
-  ModelError,
-  ModelNotReadyException,
-  SageMakerRuntimeClient,
-  ServiceUnavailable,
-  ValidationError,
-} from '@aws-sdk/client-sagemaker-runtime';
-import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { logger } from '../../lambdas/shared/logger';
 import { createHandler, type ProxyHandler } from '../../lambdas/proxy/handler';
 import type { RequestMetrics } from '../../lambdas/proxy/metrics';
 import { MAX_BODY_BYTES } from '../../lambdas/proxy/request';
+import { FakeAwsHttp, okJson, wireError, type WireAnswer } from './support/fake-aws-http';
 
-const sagemaker = mockClient(SageMakerRuntimeClient);
-const ssm = mockClient(SSMClient);
+// SageMaker Runtime and SSM at the HTTP boundary: the proxy calls them through lambdas/shared/aws-http.ts.
+let aws: FakeAwsHttp;
 const pointerJson = readFileSync(join(__dirname, '../fixtures/live-pointer.json'), 'utf8');
 const POINTER_ENDPOINT = 'sentiment-distilbert-base-20250220-090000-0f3c';
 const ENDPOINT = 'sentiment-bert-20250301-101010-beef';
@@ -79,23 +68,28 @@ function post(body: Buffer, contentType: string | undefined, extraHeaders: Recor
   return event({ headers, body: body.toString('base64'), isBase64Encoded: true });
 }
 
-function modelBody(bytes: Uint8Array | string): InvokeEndpointCommandOutput['Body'] {
-  const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  return new Uint8Array(data) as InvokeEndpointCommandOutput['Body'];
+/** A model answer as SageMaker Runtime sends it. */
+function modelAnswer(
+  body: string | Uint8Array,
+  contentType = 'application/json',
+  headers: Record<string, string> = {},
+): WireAnswer {
+  return {
+    kind: 'ok',
+    headers: { 'content-type': contentType, ...headers },
+    body: typeof body === 'string' ? body : Buffer.from(body),
+  };
 }
 
 function answers(body: string | Uint8Array, contentType = 'application/json'): void {
-  sagemaker.on(InvokeEndpointCommand).resolves({
-    Body: modelBody(body),
-    ContentType: contentType,
-    $metadata: {},
-  });
+  aws.invoke.resolves(modelAnswer(body, contentType));
 }
 
 function sentInvoke(index = 0) {
-  const call = sagemaker.commandCalls(InvokeEndpointCommand)[index];
+  const call = aws.invoke.calls[index];
   if (call === undefined) throw new Error(`InvokeEndpoint call ${index} was not made`);
-  return call.args[0].input;
+  expect(call.signatureValid).toBe(true);
+  return call;
 }
 
 function errorBody(result: APIGatewayProxyResult): { error: string; message: string } {
@@ -106,14 +100,15 @@ function errorBody(result: APIGatewayProxyResult): { error: string; message: str
   return parsed;
 }
 
-function awsError(name: string, message: string, httpStatusCode: number): Error {
-  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
-}
+const notFound = (): WireAnswer => wireError('ParameterNotFound', '', 400);
+
+beforeAll(async () => {
+  aws = await FakeAwsHttp.start();
+});
 
 beforeEach(() => {
-  sagemaker.reset();
-  ssm.reset();
-  process.env = { ...SAVED_ENV };
+  aws.reset();
+  process.env = { ...SAVED_ENV, ...aws.env() };
   process.env.PROJECT_PREFIX = 'hf-rollout';
   process.env.SERVICE_NAME = 'sentiment';
   process.env.ENDPOINT_NAME = ENDPOINT;
@@ -129,8 +124,9 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-afterAll(() => {
+afterAll(async () => {
   process.env = SAVED_ENV;
+  await aws.close();
 });
 
 describe('POST /predict pass-through', () => {
@@ -150,7 +146,7 @@ describe('POST /predict pass-through', () => {
     expect(result.statusCode).toBe(200);
     const sent = sentInvoke();
     expect(sent.EndpointName).toBe(ENDPOINT);
-    expect(Buffer.from(sent.Body as Uint8Array).equals(raw)).toBe(true);
+    expect(Buffer.from(sent.Body).equals(raw)).toBe(true);
     expect(sent.ContentType).toBe('application/json; charset=utf-8');
     expect(sent.Accept).toBe('application/json');
   });
@@ -164,7 +160,7 @@ describe('POST /predict pass-through', () => {
     const result = await handler(post(image, 'image/png', { Accept: 'image/png' }), context());
 
     expect(result.statusCode).toBe(200);
-    expect(Buffer.from(sentInvoke().Body as Uint8Array).equals(image)).toBe(true);
+    expect(Buffer.from(sentInvoke().Body).equals(image)).toBe(true);
     expect(sentInvoke().Accept).toBe('image/png');
     expect(result.isBase64Encoded).toBe(true);
     expect(result.headers?.['Content-Type']).toBe('image/png');
@@ -185,7 +181,7 @@ describe('POST /predict pass-through', () => {
     );
 
     expect(result.statusCode).toBe(200);
-    expect(Buffer.from(sentInvoke().Body as Uint8Array).toString('utf8')).toBe('{"inputs":"naïve"}');
+    expect(Buffer.from(sentInvoke().Body).toString('utf8')).toBe('{"inputs":"naïve"}');
   });
 
   it("returns the model's JSON answer as text with its content type, non-ASCII intact", async () => {
@@ -213,13 +209,12 @@ describe('POST /predict pass-through', () => {
 
   it('sends application/json as Accept when the request accepts anything, and passes custom attributes both ways', async () => {
     const { handler } = setup();
-    sagemaker.on(InvokeEndpointCommand).resolves({
-      Body: modelBody('{}'),
-      ContentType: 'application/json',
-      CustomAttributes: 'trace=abc',
-      InvokedProductionVariant: 'AllTraffic',
-      $metadata: {},
-    });
+    aws.invoke.resolves(
+      modelAnswer('{}', 'application/json', {
+        'x-amzn-sagemaker-custom-attributes': 'trace=abc',
+        'x-amzn-invoked-production-variant': 'AllTraffic',
+      }),
+    );
 
     const result = await handler(
       event({
@@ -279,7 +274,7 @@ describe('POST /predict pass-through', () => {
     );
 
     expect(result.statusCode).toBe(200);
-    expect((sentInvoke().Body as Uint8Array).length).toBe(MAX_BODY_BYTES);
+    expect(sentInvoke().Body.length).toBe(MAX_BODY_BYTES);
   });
 
   it('emits ModelLatency and ProxyOverhead for an answered request', async () => {
@@ -307,7 +302,7 @@ describe('POST /predict request errors', () => {
 
     expect(result.statusCode).toBe(400);
     expect(errorBody(result).error).toBe('MissingBody');
-    expect(sagemaker.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
+    expect(aws.invoke.calls).toHaveLength(0);
   });
 
   it('rejects invalid JSON with 400 and says where parsing failed', async () => {
@@ -324,7 +319,7 @@ describe('POST /predict request errors', () => {
     expect(body.message).toContain('line 3, column 27');
     expect(body.message).toContain(`near 'ameters": {"top_k": }\\n}'`);
     expect(body.message).toContain('expected a value');
-    expect(sagemaker.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
+    expect(aws.invoke.calls).toHaveLength(0);
   });
 
   it('rejects a JSON body that is not UTF-8 with 400', async () => {
@@ -386,18 +381,16 @@ describe('POST /predict request errors', () => {
     const body = errorBody(result);
     expect(body.error).toBe('PayloadTooLarge');
     expect(body.message).toContain(String(MAX_BODY_BYTES + 1));
-    expect(sagemaker.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
+    expect(aws.invoke.calls).toHaveLength(0);
   });
 });
 
 describe('POST /predict SageMaker errors', () => {
-  const cases: [string, () => Error, number, string, string | undefined][] = [
+  const cases: [string, () => WireAnswer, number, string, string | undefined][] = [
     [
       'a ModelError with a 5xx container status',
       () =>
-        new ModelError({
-          $metadata: { httpStatusCode: 424 },
-          message: 'Received server error (500) from primary',
+        wireError('ModelError', 'Received server error (500) from primary', 424, {
           OriginalStatusCode: 500,
           OriginalMessage: 'CUDA out of memory',
         }),
@@ -408,9 +401,7 @@ describe('POST /predict SageMaker errors', () => {
     [
       'a ModelError with a 4xx container status',
       () =>
-        new ModelError({
-          $metadata: { httpStatusCode: 424 },
-          message: 'Received client error (400) from primary',
+        wireError('ModelError', 'Received client error (400) from primary', 424, {
           OriginalStatusCode: 400,
           OriginalMessage: '{"code":400,"type":"InternalServerException","message":"\'inputs\' is required"}',
         }),
@@ -421,9 +412,7 @@ describe('POST /predict SageMaker errors', () => {
     [
       'a ModelError for a container timeout',
       () =>
-        new ModelError({
-          $metadata: { httpStatusCode: 424 },
-          message: 'Received server error (0) from primary',
+        wireError('ModelError', 'Received server error (0) from primary', 424, {
           OriginalStatusCode: 0,
           OriginalMessage: 'Your invocation timed out while waiting for a response from container primary.',
         }),
@@ -433,54 +422,44 @@ describe('POST /predict SageMaker errors', () => {
     ],
     [
       'a ValidationError for a missing endpoint',
-      () =>
-        new ValidationError({
-          $metadata: { httpStatusCode: 400 },
-          message: `Endpoint ${ENDPOINT} of account 123456789012 not found.`,
-        }),
+      () => wireError('ValidationError', `Endpoint ${ENDPOINT} of account 123456789012 not found.`, 400),
       503,
       'EndpointNotFound',
       undefined,
     ],
     [
       'another ValidationError',
-      () => new ValidationError({ $metadata: { httpStatusCode: 400 }, message: 'Model input is too large' }),
+      () => wireError('ValidationError', 'Model input is too large', 400),
       400,
       'InvalidRequest',
       undefined,
     ],
     [
       'a ThrottlingException',
-      () => awsError('ThrottlingException', 'Rate exceeded', 400),
+      () => wireError('ThrottlingException', 'Rate exceeded', 400),
       429,
       'Throttled',
       '1',
     ],
     [
       'ServiceUnavailable',
-      () => new ServiceUnavailable({ $metadata: { httpStatusCode: 503 }, message: 'Service unavailable' }),
+      () => wireError('ServiceUnavailable', 'Service unavailable', 503),
       429,
       'Throttled',
       '1',
     ],
-    ['an HTTP 429', () => awsError('UnknownError', 'Too many requests', 429), 429, 'Throttled', '1'],
+    ['an HTTP 429', () => wireError(undefined, 'Too many requests', 429), 429, 'Throttled', '1'],
     [
       'ModelNotReadyException',
-      () => new ModelNotReadyException({ $metadata: { httpStatusCode: 429 }, message: 'Model not ready' }),
+      () => wireError('ModelNotReadyException', 'Model not ready', 429),
       503,
       'ModelNotReady',
       '10',
     ],
-    [
-      'a TimeoutError',
-      () => awsError('TimeoutError', 'socket timed out', 0),
-      504,
-      'UpstreamTimeout',
-      undefined,
-    ],
+    ['a dropped connection', (): WireAnswer => ({ kind: 'drop' }), 502, 'UpstreamError', undefined],
     [
       'InternalFailure',
-      () => new InternalFailure({ $metadata: { httpStatusCode: 500 }, message: 'Internal failure' }),
+      () => wireError('InternalFailure', 'Internal failure', 500),
       502,
       'UpstreamError',
       undefined,
@@ -489,7 +468,7 @@ describe('POST /predict SageMaker errors', () => {
 
   it.each(cases)('answers %s with %i %s', async (_name, makeError, status, code, retryAfter) => {
     const { handler } = setup();
-    sagemaker.on(InvokeEndpointCommand).rejects(makeError());
+    aws.invoke.rejects(makeError());
 
     const result = await handler(event(), context());
 
@@ -501,10 +480,8 @@ describe('POST /predict SageMaker errors', () => {
 
   it("puts the container's status and message in a ModelError answer", async () => {
     const { handler } = setup();
-    sagemaker.on(InvokeEndpointCommand).rejects(
-      new ModelError({
-        $metadata: { httpStatusCode: 424 },
-        message: 'Received server error (503) from primary',
+    aws.invoke.rejects(
+      wireError('ModelError', 'Received server error (503) from primary', 424, {
         OriginalStatusCode: 503,
         OriginalMessage: 'worker died',
         LogStreamArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/x',
@@ -521,10 +498,8 @@ describe('POST /predict SageMaker errors', () => {
 
   it("answers a 4xx ModelError with 400 and the container's message", async () => {
     const { handler } = setup();
-    sagemaker.on(InvokeEndpointCommand).rejects(
-      new ModelError({
-        $metadata: { httpStatusCode: 424 },
-        message: 'Received client error (422)',
+    aws.invoke.rejects(
+      wireError('ModelError', 'Received client error (422)', 424, {
         OriginalStatusCode: 422,
         OriginalMessage: 'inputs must be a string',
       }),
@@ -540,10 +515,10 @@ describe('POST /predict SageMaker errors', () => {
   it('answers 504 itself before the Lambda deadline when the model is too slow', async () => {
     const { handler } = setup();
     let timer: NodeJS.Timeout | undefined;
-    sagemaker.on(InvokeEndpointCommand).callsFake(
+    aws.invoke.callsFake(
       () =>
         new Promise((resolve) => {
-          timer = setTimeout(() => resolve({ Body: modelBody('[]'), $metadata: {} }), 5_000);
+          timer = setTimeout(() => resolve(modelAnswer('[]')), 5_000);
         }),
     );
     const started = Date.now();
@@ -558,12 +533,12 @@ describe('POST /predict SageMaker errors', () => {
 
   it('answers anything unexpected with 500, a generic message and the error logged', async () => {
     const { handler } = setup();
-    const denied = awsError(
+    const denied = wireError(
       'AccessDeniedException',
       'not authorized to perform sagemaker:InvokeEndpoint',
       403,
     );
-    sagemaker.on(InvokeEndpointCommand).rejects(denied);
+    aws.invoke.rejects(denied);
 
     const result = await handler(event(), context());
 
@@ -587,7 +562,7 @@ describe('live endpoint from SSM when ENDPOINT_NAME is unset', () => {
 
   it('invokes the endpoint of the live pointer', async () => {
     const { handler } = setup();
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: pointerJson } });
+    aws.ssm.resolves(okJson({ Parameter: { Value: pointerJson } }));
     answers('[]');
 
     const result = await handler(event(), context());
@@ -595,29 +570,30 @@ describe('live endpoint from SSM when ENDPOINT_NAME is unset', () => {
     expect(result.statusCode).toBe(200);
     expect(sentInvoke().EndpointName).toBe(POINTER_ENDPOINT);
     expect(result.headers?.['x-served-by-endpoint']).toBe(POINTER_ENDPOINT);
-    expect(ssm.commandCalls(GetParameterCommand)[0]?.args[0].input).toEqual({
+    expect(aws.ssm.calls[0]?.signatureValid).toBe(true);
+    expect(aws.ssm.calls[0]?.input).toEqual({
       Name: '/hf-rollout/sentiment/live',
     });
   });
 
   it('reads SSM once per 30 seconds, not per request', async () => {
     const { handler, clock } = setup();
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: pointerJson } });
+    aws.ssm.resolves(okJson({ Parameter: { Value: pointerJson } }));
     answers('[]');
 
     await handler(event(), context());
     clock.now += 29_000;
     await handler(event(), context());
-    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
+    expect(aws.ssm.calls).toHaveLength(1);
 
     clock.now += 2_000;
     await handler(event(), context());
-    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
+    expect(aws.ssm.calls).toHaveLength(2);
   });
 
   it('answers 503 NoDeployment when nothing was ever deployed', async () => {
     const { handler } = setup();
-    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ $metadata: {}, message: 'not found' }));
+    aws.ssm.rejects(notFound());
 
     const result = await handler(event(), context());
 
@@ -627,12 +603,12 @@ describe('live endpoint from SSM when ENDPOINT_NAME is unset', () => {
       message: 'No model is deployed for service sentiment yet; run `rollout deploy <spec>`.',
     });
     expect(result.headers?.['x-served-by-endpoint']).toBe('none');
-    expect(sagemaker.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
+    expect(aws.invoke.calls).toHaveLength(0);
   });
 
   it('answers 503 when SSM fails and nothing is cached', async () => {
     const { handler } = setup();
-    ssm.on(GetParameterCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
+    aws.ssm.rejects(wireError('ThrottlingException', 'Rate exceeded', 400));
 
     const result = await handler(event(), context());
 
@@ -642,10 +618,9 @@ describe('live endpoint from SSM when ENDPOINT_NAME is unset', () => {
 
   it('keeps serving the last pointer when SSM fails after it expired', async () => {
     const { handler, clock } = setup();
-    ssm
-      .on(GetParameterCommand)
-      .resolvesOnce({ Parameter: { Value: pointerJson } })
-      .rejects(new Error('boom'));
+    aws.ssm
+      .resolvesOnce(okJson({ Parameter: { Value: pointerJson } }))
+      .rejects(wireError('InternalServerError', 'boom', 500));
     answers('[]');
 
     await handler(event(), context());
@@ -658,23 +633,17 @@ describe('live endpoint from SSM when ENDPOINT_NAME is unset', () => {
 
   it('reads SSM again after the pointed-at endpoint turned out to be gone', async () => {
     const { handler } = setup();
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: pointerJson } });
-    sagemaker
-      .on(InvokeEndpointCommand)
-      .rejectsOnce(
-        new ValidationError({
-          $metadata: {},
-          message: `Endpoint ${POINTER_ENDPOINT} of account 1 not found.`,
-        }),
-      )
-      .resolves({ Body: modelBody('[]'), ContentType: 'application/json', $metadata: {} });
+    aws.ssm.resolves(okJson({ Parameter: { Value: pointerJson } }));
+    aws.invoke
+      .rejectsOnce(wireError('ValidationError', `Endpoint ${POINTER_ENDPOINT} of account 1 not found.`, 400))
+      .resolves(modelAnswer('[]'));
 
     const first = await handler(event(), context());
     const second = await handler(event(), context());
 
     expect(first.statusCode).toBe(503);
     expect(second.statusCode).toBe(200);
-    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
+    expect(aws.ssm.calls).toHaveLength(2);
   });
 
   it('does not call SSM for predictions when ENDPOINT_NAME is set', async () => {
@@ -684,7 +653,7 @@ describe('live endpoint from SSM when ENDPOINT_NAME is unset', () => {
 
     await handler(event(), context());
 
-    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
+    expect(aws.ssm.calls).toHaveLength(0);
   });
 });
 
@@ -693,7 +662,7 @@ describe('GET /model', () => {
     process.env.ENDPOINT_NAME = POINTER_ENDPOINT;
     process.env.LIVE_MODEL_ID = 'distilbert/distilbert-base-uncased-finetuned-sst-2-english';
     const { handler } = setup();
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: pointerJson } });
+    aws.ssm.resolves(okJson({ Parameter: { Value: pointerJson } }));
 
     const result = await handler(event({ httpMethod: 'GET', path: '/model', body: null }), context());
 
@@ -716,7 +685,7 @@ describe('GET /model', () => {
     process.env.LIVE_MODEL_ID = 'org/model';
     process.env.LIVE_ROLLOUT_ID = 'rollout-1';
     const { handler } = setup();
-    ssm.on(GetParameterCommand).rejects(new Error('boom'));
+    aws.ssm.rejects(wireError('InternalServerError', 'boom', 500));
 
     const result = await handler(event({ httpMethod: 'GET', path: '/model', body: null }), context());
 
@@ -731,7 +700,7 @@ describe('GET /model', () => {
   it('describes the live pointer when ENDPOINT_NAME is unset', async () => {
     delete process.env.ENDPOINT_NAME;
     const { handler } = setup();
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: pointerJson } });
+    aws.ssm.resolves(okJson({ Parameter: { Value: pointerJson } }));
 
     const result = await handler(event({ httpMethod: 'GET', path: '/model', body: null }), context());
 
@@ -744,7 +713,7 @@ describe('GET /model', () => {
 
   it('answers HEAD with the headers and no body', async () => {
     const { handler } = setup();
-    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ $metadata: {}, message: 'not found' }));
+    aws.ssm.rejects(notFound());
 
     const result = await handler(event({ httpMethod: 'HEAD', path: '/model', body: null }), context());
 
@@ -756,7 +725,7 @@ describe('GET /model', () => {
   it('answers 503 NoDeployment when nothing is live', async () => {
     delete process.env.ENDPOINT_NAME;
     const { handler } = setup();
-    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ $metadata: {}, message: 'not found' }));
+    aws.ssm.rejects(notFound());
 
     const result = await handler(event({ httpMethod: 'GET', path: '/model', body: null }), context());
 
@@ -818,7 +787,7 @@ describe('routes and origin verification', () => {
         error: 'Forbidden',
         message: 'Call the API through its CloudFront URL.',
       });
-      expect(sagemaker.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
+      expect(aws.invoke.calls).toHaveLength(0);
     },
   );
 

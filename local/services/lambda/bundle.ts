@@ -81,6 +81,7 @@ function buildOptions(): {
   target: string;
   minify: boolean;
   sourcemap: boolean;
+  mainFields: string[];
 } {
   return {
     platform: BUNDLING.platform,
@@ -88,6 +89,7 @@ function buildOptions(): {
     target: effectiveTarget(),
     minify: BUNDLING.minify,
     sourcemap: BUNDLING.sourcemap,
+    mainFields: [...BUNDLING.mainFields],
   };
 }
 
