@@ -30,7 +30,9 @@ export interface SwitchTargetOptions {
   readonly backoffBaseMs?: number;
   /** Longest the whole switch may take (the step's Lambda has 120 s). @default 90000 */
   readonly timeoutMs?: number;
-  /** Between two GetFunctionConfiguration polls. @default 1000 */
+  /** First wait before polling GetFunctionConfiguration again, doubled each poll. @default 250 */
+  readonly firstPollMs?: number;
+  /** Longest wait between two polls. @default 2000 */
   readonly pollIntervalMs?: number;
 }
 
@@ -149,6 +151,8 @@ async function waitWhileInProgress(
   options: SwitchTargetOptions,
 ): Promise<FunctionConfiguration> {
   let config = await read();
+  // Updates usually settle within a second or two: poll soon, then back off.
+  let waitMs = options.firstPollMs ?? 250;
   while (config.LastUpdateStatus === 'InProgress') {
     if (options.now() >= deadline) {
       throw new ApiUpdateConflictError(
@@ -157,7 +161,8 @@ async function waitWhileInProgress(
         )} s this step waits; the step will be retried.`,
       );
     }
-    await options.sleep(options.pollIntervalMs ?? 1000);
+    await options.sleep(Math.min(waitMs, options.pollIntervalMs ?? 2000));
+    waitMs *= 2;
     config = await read();
   }
   return config;

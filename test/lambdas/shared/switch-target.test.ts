@@ -92,7 +92,8 @@ describe('switchTarget', () => {
     expect(lambdaMock).toHaveReceivedNthSpecificCommandWith(2, UpdateFunctionConfigurationCommand, {
       RevisionId: 'rev-6',
     });
-    expect(time.slept).toEqual([500, 1000]);
+    // A 500 ms conflict backoff, then the first status poll after 250 ms.
+    expect(time.slept).toEqual([500, 250]);
   });
 
   it('rejects with ApiUpdateConflictError after five conflicting attempts', async () => {
@@ -171,7 +172,7 @@ describe('switchTarget', () => {
         pollIntervalMs: 2000,
       }),
     ).rejects.toThrow(/still InProgress after the 10 s/);
-    expect(time.slept).toEqual([2000, 2000, 2000, 2000, 2000]);
+    expect(time.slept).toEqual([250, 500, 1000, 2000, 2000, 2000, 2000, 2000]);
   });
 
   it('skips the update when the environment already names the target (a retried step)', async () => {
@@ -193,7 +194,7 @@ describe('switchTarget', () => {
     const result = await switchTarget(lambda, FUNCTION, NEW_ENDPOINT, EXTRA, time);
 
     expect(result.updated).toBe(false);
-    expect(time.slept).toEqual([1000]);
+    expect(time.slept).toEqual([250]);
     expect(lambdaMock).not.toHaveReceivedCommand(UpdateFunctionConfigurationCommand);
   });
 
