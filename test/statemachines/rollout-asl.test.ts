@@ -155,8 +155,16 @@ describe(`${FILE} flow`, () => {
       c.ErrorEquals.includes('RolloutInProgressError'),
     );
 
-    // Assert
-    expect(blocked?.Next).toBe('Rollout Blocked');
-    expect(definition.States['Rollout Blocked']?.Type).toBe('Fail');
+    // Assert: only Pass states between the catcher and the Fail state (no Task runs).
+    const path: string[] = [];
+    let name = blocked?.Next;
+    while (name !== undefined && path.length < 10) {
+      path.push(name);
+      const state = definition.States[name];
+      if (state?.Type !== 'Pass') break;
+      name = state.Next;
+    }
+    expect(path).toEqual(['Explain Blocked Rollout', 'Rollout Blocked']);
+    expect(definition.States['Rollout Blocked']).toMatchObject({ Type: 'Fail', Error: 'RolloutInProgress' });
   });
 });
