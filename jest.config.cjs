@@ -22,4 +22,6 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'tsx', 'js', 'cjs', 'json'],
   testTimeout: 30000,
+  // Two workers on CI's 2 cores: most suites wait on local-cloud I/O, so a second worker cuts the run by a third.
+  maxWorkers: 2,
 };
