@@ -69,7 +69,8 @@ function query(metricName: string, stat: string, start: Date, end: Date, period 
 describe('CloudWatch metrics from Embedded Metric Format logs', () => {
   it('turns EMF lines of a function into datapoints GetMetricData aggregates, newest first', async () => {
     const minute = 60_000;
-    const base = Math.floor(Date.now() / minute) * minute - 10 * minute;
+    // Aligned to 5 minutes, so the 300 s periods below hold both minutes' datapoints whatever the time.
+    const base = Math.floor(Date.now() / (5 * minute)) * 5 * minute - 10 * minute;
     h.plane.ingestLog('hf-rollout-proxy', emfLine(base + 1000, { Invocations: 1, LatencyMs: 120 }));
     h.plane.ingestLog('hf-rollout-proxy', emfLine(base + 2000, { Invocations: 1, LatencyMs: [80, 400] }));
     h.plane.ingestLog('hf-rollout-proxy', emfLine(base + minute + 5, { Invocations: 1, LatencyMs: 50 }));
