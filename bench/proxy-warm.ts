@@ -197,11 +197,11 @@ export async function benchProxyWarm(ctx: BenchContext): Promise<BenchmarkResult
       ],
       rows: overheadRows,
       notes: [
-        'bare call = the InvokeEndpoint call the handler makes (same SDK, same endpoint, same bytes), alternated with the handler in one warm process, order swapped every iteration.',
+        'bare call = the InvokeEndpoint call the handler makes (ours: lambdas/proxy/aws.ts, the same signed request; Python: boto3; same endpoint, same bytes), alternated with the handler in one warm process, order swapped every iteration.',
         'overhead p50 = median(handler) - median(bare); p99 likewise; paired p50 = median of the per-iteration differences. The endpoint is the stub model behind the local SageMaker Runtime, so the bare call is mostly loopback HTTP.',
         "proxy code alone = the bundle's createHandler with an InvokeEndpoint that answers at once: parsing, checks, logging, metrics and the answer, without the SDK call or any network wait (the SDK's own work for the abort signal is then not counted).",
         `Events: ours as our API Gateway sends them (body base64, binaryMediaTypes */*); the tutorial's as text (json.loads(event['body'])). Handler logs (ours: a JSON access line and an EMF metrics line per request) go to /dev/null, a sink that keeps up as Lambda's log agent does.`,
-        `${rounds} round(s), a fresh process per round and size, 5 warm-up iterations each; max RSS after the runs: ours ${bytes(maxRss(rss.node))} (with a second SDK copy from node_modules for the bare call), Python ${bytes(maxRss(rss.python))}; the cold table gives each runtime alone after its first request.`,
+        `${rounds} round(s), a fresh process per round and size, 5 warm-up iterations each; max RSS after the runs: ours ${bytes(maxRss(rss.node))}, Python ${bytes(maxRss(rss.python))}; the cold table gives each runtime alone after its first request.`,
       ],
     },
     load.table,

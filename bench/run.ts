@@ -7,6 +7,7 @@ import { ROOT } from './build-artifacts';
 import { createContext, type BenchContext } from './context';
 import { machineInfo } from './machine';
 import { benchBundles } from './bundles';
+import { benchConsoleLoad } from './console-load';
 import { benchCostModel } from './cost-model';
 import { benchProxyCold } from './proxy-cold';
 import { benchProxyWarm } from './proxy-warm';
@@ -40,6 +41,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   { name: 'bundles', needs: [], run: benchBundles },
   { name: 'rollout-overhead', needs: [], run: benchRolloutOverhead },
   { name: 'cost-model', needs: ['rollout-overhead'], run: benchCostModel },
+  { name: 'console-load', needs: [], run: benchConsoleLoad },
 ];
 
 interface Args {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { invokeEndpoint } from '../../lambdas/proxy/aws';
 
 /**
  * Warm-overhead driver of the Node proxy: one process, many invocations. Usage:
  * `node node-warm-driver.js <config.json>`, config `{handlerFile, endpointName, iterations, warmup,
  * events: {<label>: event}}`. For each label it alternates the handler (a warm `handler(event, context)`)
- * and the bare InvokeEndpoint call the handler makes (same body, same endpoint, the SDK from
- * node_modules), swapping which goes first every iteration, and prints one line `BENCH_RESULT {...}` on stderr
+ * and the bare InvokeEndpoint call the handler makes (lambdas/proxy/aws.ts: the same signed request,
+ * same body, same endpoint), swapping which goes first every iteration, and prints one line `BENCH_RESULT {...}` on stderr
  * with the latencies in milliseconds and the process's memory. With `isolatedIterations`, it also times
  * the handler's own code alone: a handler made by the bundle's `createHandler` with an InvokeEndpoint
  * that answers at once (no I/O, so little noise), the proxy's CPU work per request.
@@ -40,7 +40,6 @@ const { handler, createHandler } = require(config.handlerFile) as {
   handler: Handler;
   createHandler?: (overrides: { invokeEndpoint: () => Promise<typeof INSTANT_ANSWER> }) => Handler;
 };
-const client = new SageMakerRuntimeClient({});
 const context = {
   awsRequestId: 'bench-request',
   functionName: 'bench-proxy',
@@ -68,15 +67,15 @@ async function main(): Promise<void> {
       if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}: ${result.body}`);
     };
     const bare = async (): Promise<void> => {
-      const answer = await client.send(
-        new InvokeEndpointCommand({
-          EndpointName: config.endpointName,
-          Body: body,
-          ContentType: 'application/json',
-          Accept: 'application/json',
-        }),
-      );
-      Buffer.from(answer.Body ?? new Uint8Array()).toString('utf8');
+      const answer = await invokeEndpoint({
+        endpointName: config.endpointName,
+        body,
+        contentType: 'application/json',
+        accept: 'application/json',
+        customAttributes: undefined,
+        abortSignal: AbortSignal.timeout(29_000),
+      });
+      Buffer.from(answer.body).toString('utf8');
     };
     const handlerMs: number[] = [];
     const bareMs: number[] = [];
