@@ -1,4 +1,8 @@
 /** Jest: TypeScript through ts-jest in transpile-only mode (tsconfig isolatedModules); `npm run typecheck` type-checks. */
+// The SDK warns once per process that it will need Node 22 from 2027; tests run on Node 20 (Lambda runs
+// nodejs22.x), and the warning would repeat in every worker's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
