@@ -8,7 +8,7 @@ import {
 import { lockTableName, notificationTopicName, rolloutStateMachineName } from '../pipeline/names';
 import type { Clock } from './clock';
 import type { HealthCheckRun } from './planes';
-import type { MetricAlarmConfig } from './services/cloudwatch-alarms';
+import { alarmConfigFromDefinition, type MetricAlarmConfig } from './services/cloudwatch-alarms';
 
 /**
  * The pipeline stack's per-service health schedule and alarm, run by the local cloud: every provisioned
@@ -98,34 +98,17 @@ export class HealthCheckSchedule {
       metricNamespace,
       consecutiveFailures,
     });
-    this.alarms = (service) => {
-      const d = healthAlarmDefinition({
-        prefix: deps.prefix,
-        service,
-        intervalMinutes,
-        metricNamespace,
-        consecutiveFailures,
-      });
-      return {
-        alarmName: d.alarmName,
-        alarmDescription: d.alarmDescription,
-        namespace: d.namespace,
-        metricName: d.metricName,
-        dimensions: d.dimensions.map((x) => ({ Name: x.name, Value: x.value })),
-        statistic: d.statistic,
-        periodSeconds: d.periodSeconds,
-        evaluationPeriods: d.evaluationPeriods,
-        datapointsToAlarm: d.datapointsToAlarm,
-        threshold: d.threshold,
-        comparisonOperator: d.comparisonOperator,
-        treatMissingData: d.treatMissingData,
-        actionsEnabled: true,
-        // The stack's addAlarmAction and addOkAction: both go to the notification topic.
-        alarmActions: [topicArn],
-        okActions: [topicArn],
-        insufficientDataActions: [],
-      };
-    };
+    this.alarms = (service) =>
+      alarmConfigFromDefinition(
+        healthAlarmDefinition({
+          prefix: deps.prefix,
+          service,
+          intervalMinutes,
+          metricNamespace,
+          consecutiveFailures,
+        }),
+        topicArn,
+      );
   }
 
   /** Starts checking: the first checks run at the next period boundary. */

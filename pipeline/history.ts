@@ -259,7 +259,8 @@ function toIso(date: Date | string | undefined): string | null {
   return (date instanceof Date ? date : new Date(date)).toISOString();
 }
 
-function parseJson(text: string | undefined): unknown {
+/** `text` parsed as JSON; undefined when it is absent or not JSON. */
+export function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as unknown;

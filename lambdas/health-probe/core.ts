@@ -3,7 +3,7 @@ import { readApiKey } from '../shared/api-key';
 import { InvalidStepInputError } from '../shared/errors';
 import type { HealthState, ProbedHealthState } from '../shared/health-types';
 import {
-  checkModelInfo,
+  probeModelInfo,
   expectServedBy,
   httpInvoker,
   median,
@@ -51,15 +51,9 @@ export async function healthProbeCore(state: HealthState, deps: HealthProbeDeps)
   const publicUrl = state.registration.publicUrl;
   let results: SmokeResult[];
   if (state.smokeTests === null) {
-    const invoker = httpInvoker({
-      publicUrl,
-      path: '/model',
-      method: 'GET',
-      apiKey,
-      fetch: deps.fetch,
-      clock: deps.clock,
-    });
-    results = [checkModelInfo(await invoker.invoke(Buffer.alloc(0), '', 'application/json'), endpointName)];
+    results = [
+      await probeModelInfo({ publicUrl, apiKey, fetch: deps.fetch, clock: deps.clock }, endpointName),
+    ];
   } else {
     const invoker = httpInvoker({ publicUrl, apiKey, fetch: deps.fetch, clock: deps.clock });
     const outcomes = await runSmokeTests(state.smokeTests, invoker, deps.concurrency);

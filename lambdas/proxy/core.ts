@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { LivePointer, LiveTarget } from '../shared/types';
+import { SERVED_BY_HEADER, type LivePointer, type LiveTarget } from '../shared/types';
 import {
   DEFAULT_ACCEPT,
   DEFAULT_CONTENT_TYPE,
@@ -32,8 +32,6 @@ import { type ProxyRequest, requestBodyBytes } from './request';
  * carries `x-served-by-endpoint`; every error is `{"error": "<Code>", "message": "<text>"}`.
  */
 
-/** Response header naming the endpoint that served (or would serve) the request, or `none`. */
-export const SERVED_BY_HEADER = 'x-served-by-endpoint';
 /** Request header CloudFront adds; must equal ORIGIN_VERIFY_SECRET when that is set. */
 export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
 /** SageMaker's custom-attributes header, passed through both ways. */

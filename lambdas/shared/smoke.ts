@@ -3,7 +3,7 @@ import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/cli
 import { JSONPath } from 'jsonpath-plus';
 import type { JsonPathCheck, SmokeTest } from '../../pipeline/spec/schema';
 import { errorMessage, isTransientAwsError } from './errors';
-import type { SmokeResult } from './types';
+import { SERVED_BY_HEADER, type SmokeResult } from './types';
 
 /**
  * The smoke-test runner shared by Run Smoke Tests (straight to the new endpoint), Verify Public API and
@@ -42,9 +42,6 @@ export const RESPONSE_PREVIEW_CHARS = 512;
 
 /** How many smoke invocations run at once by default: enough to be quick, few enough not to trip throttling. */
 export const DEFAULT_SMOKE_CONCURRENCY = 4;
-
-/** Public API header naming the endpoint that served a request (set by the proxy Lambda). */
-export const SERVED_BY_HEADER = 'x-served-by-endpoint';
 
 /** Invokes a SageMaker endpoint directly with InvokeEndpoint. */
 export function sageMakerInvoker(
@@ -369,6 +366,18 @@ export function expectServedBy(result: SmokeResult, endpointName: string): Smoke
   if (result.servedBy === endpointName) return result;
   const failure = `servedBy: expected ${endpointName}, got ${result.servedBy ?? `no ${SERVED_BY_HEADER} header`}`;
   return { ...result, passed: false, failures: [...result.failures, failure] };
+}
+
+/**
+ * Calls `GET /model` on the public API and judges the answer with `checkModelInfo`: the check used where
+ * no smoke test is at hand (a rollback, a health check of a service without smoke tests).
+ */
+export async function probeModelInfo(
+  options: Omit<HttpInvokerOptions, 'path' | 'method'>,
+  endpointName: string,
+): Promise<SmokeResult> {
+  const invoker = httpInvoker({ ...options, path: '/model', method: 'GET' });
+  return checkModelInfo(await invoker.invoke(Buffer.alloc(0), '', 'application/json'), endpointName);
 }
 
 /** Name of the check `checkModelInfo` records. */

@@ -1,6 +1,12 @@
 import type { RolloutSpec } from '../../pipeline/spec/schema';
 
 /**
+ * Response header of the public API naming the endpoint that served (or would serve) the request, or
+ * `none`: set by the proxy on every answer, read by smoke tests, health checks and the CLI.
+ */
+export const SERVED_BY_HEADER = 'x-served-by-endpoint';
+
+/**
  * The data the rollout state machine passes from step to step. Each step handler receives the whole
  * state and returns it updated (Task states have no ResultPath, except where the ASL says otherwise),
  * so the Catch of any step sees everything known before that step.

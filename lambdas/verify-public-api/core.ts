@@ -3,7 +3,7 @@ import { readApiKey } from '../shared/api-key';
 import { InvalidStepInputError, PublicApiCheckFailedError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import {
-  checkModelInfo,
+  probeModelInfo,
   encodeSmokeBody,
   checkSmokeTest,
   expectServedBy,
@@ -87,17 +87,8 @@ function attemptFor(
   const publicUrl = state.service.publicUrl;
   if (state.kind === 'rollback') {
     return async (timeoutMs) => {
-      const invoker = httpInvoker({
-        publicUrl,
-        path: '/model',
-        method: 'GET',
-        apiKey,
-        fetch: deps.fetch,
-        clock: deps.clock,
-        timeoutMs,
-      });
-      return checkModelInfo(
-        await invoker.invoke(Buffer.alloc(0), '', 'application/json'),
+      return probeModelInfo(
+        { publicUrl, apiKey, fetch: deps.fetch, clock: deps.clock, timeoutMs },
         target.endpointName,
       );
     };

@@ -1,4 +1,8 @@
-import type { AlarmComparison, AlarmMissingData } from '../../pipeline/health-schedule';
+import type {
+  AlarmComparison,
+  AlarmMissingData,
+  HealthAlarmDefinition,
+} from '../../pipeline/health-schedule';
 import type { Dimension } from './cloudwatch-metrics';
 
 /**
@@ -29,6 +33,25 @@ export interface MetricAlarmConfig {
   readonly okActions: readonly string[];
   readonly alarmActions: readonly string[];
   readonly insufficientDataActions: readonly string[];
+}
+
+/**
+ * The alarm the serving stack defines from `definition` (pipeline/health-schedule.ts), as PutMetricAlarm
+ * would store it: the stack's addAlarmAction and addOkAction both send to the notification topic.
+ */
+export function alarmConfigFromDefinition(
+  definition: HealthAlarmDefinition,
+  topicArn: string,
+): MetricAlarmConfig {
+  const { dimensions, ...rest } = definition;
+  return {
+    ...rest,
+    dimensions: dimensions.map((x) => ({ Name: x.name, Value: x.value })),
+    actionsEnabled: true,
+    alarmActions: [topicArn],
+    okActions: [topicArn],
+    insufficientDataActions: [],
+  };
 }
 
 /** An alarm's state, as DescribeAlarms shows it. */

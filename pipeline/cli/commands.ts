@@ -6,7 +6,7 @@ import { parseSpec, resolveImageUri, type RolloutSpec } from '../spec';
 import { newRollbackId, newRolloutId } from '../names';
 import { resolveTarget, type Target, type TargetOptions } from '../target';
 import { followRollout } from '../follow';
-import { executionArnOf, getRollout, listRollouts, type RolloutDetail } from '../history';
+import { executionArnOf, getRollout, listRollouts, parseJson, type RolloutDetail } from '../history';
 import { readLivePointer } from '../../lambdas/shared/live-pointer';
 import type { ServiceRegistration } from '../../lambdas/shared/types';
 import { RolloutBlockedError, RolloutFailedError, UsageError } from '../errors';
@@ -377,13 +377,4 @@ export async function healthCommand(options: CommonOptions & { service: string }
     );
     throw new RolloutFailedError(`health check of ${options.service} failed`);
   });
-}
-
-function parseJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -6,6 +6,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { LocalCloud } from '../../local/cloud';
 import { startConsole, type ConsoleServer } from '../../pipeline/console/server';
 import { resolveTarget, type Target } from '../../pipeline/target';
+import { HAPPY_PATH_TASKS } from '../e2e/support/specs';
 import {
   clientConfig,
   ended,
@@ -25,20 +26,6 @@ import {
 const SCREENSHOTS = join(ROOT, 'test', 'screenshots');
 const CHROMIUM = '/usr/bin/chromium';
 const FAILURE_REASON = 'CUDA error: out of memory while loading the model weights';
-const HAPPY_PATH_TASKS = [
-  'Validate Spec',
-  'Acquire Lock',
-  'Create Model',
-  'Create Endpoint Config',
-  'Create Endpoint',
-  'Check Endpoint',
-  'Run Smoke Tests',
-  'Switch API Target',
-  'Refresh CDN',
-  'Verify Public API',
-  'Retire Old Endpoints',
-  'Release Lock',
-];
 
 let cloud: LocalCloud;
 let sfn: SFNClient;

@@ -8,7 +8,7 @@ import {
   sagemakerNamesContaining,
   type Resources,
 } from './support/inventory';
-import { rolloutIdFor, specVersion, type RawSpec } from './support/specs';
+import { HAPPY_PATH_TASKS, rolloutIdFor, specVersion, type RawSpec } from './support/specs';
 
 /**
  * Every path of the rollout state machine, end to end over real HTTP against the local cloud, each
@@ -133,22 +133,6 @@ async function expectRolledBack(
   expect(await sagemakerNamesContaining(target.clients.sagemaker, run.rolloutId)).toEqual([]);
 }
 
-/** The Task states a successful deployment runs, in order. */
-const HAPPY_TASKS = [
-  'Validate Spec',
-  'Acquire Lock',
-  'Create Model',
-  'Create Endpoint Config',
-  'Create Endpoint',
-  'Check Endpoint',
-  'Run Smoke Tests',
-  'Switch API Target',
-  'Refresh CDN',
-  'Verify Public API',
-  'Retire Old Endpoints',
-  'Release Lock',
-] as const;
-
 /** Step function ids (lambdas/catalog.ts) of the happy path's Tasks. */
 const HAPPY_FUNCTIONS = [
   'validate-spec',
@@ -183,7 +167,7 @@ describe('a rollout through the local cloud', () => {
     });
     const detail = await cloud.rollout(outcome.executionArn);
     expect([...new Set(detail.steps.filter((s) => s.type === 'Task').map((s) => s.name))]).toEqual(
-      HAPPY_TASKS,
+      HAPPY_PATH_TASKS,
     );
     expect(detail.steps.every((s) => s.status === 'succeeded')).toBe(true);
     const answer = await cloud.callApi(SERVICE, REVIEW);
@@ -308,7 +292,7 @@ describe('a rollout through the local cloud', () => {
       declared.faults.filter((f) => f.fired < (f.operation === 'Lambda.Invoke' ? 1 : sdkAttempts)),
     ).toEqual([]);
     const detail = await cloud.rollout(outcome.executionArn);
-    const retried = HAPPY_TASKS.map((name) => ({
+    const retried = HAPPY_PATH_TASKS.map((name) => ({
       name,
       attempts: Math.max(...detail.steps.filter((s) => s.name === name).map((s) => s.attempts)),
     }));

@@ -11,6 +11,7 @@ import { FaultEngine } from '../../local/faults';
 import type { DataPlane } from '../../local/planes';
 import { close, createAwsServer, listen } from '../../local/server';
 import {
+  alarmConfigFromDefinition,
   alarmNotification,
   evaluateAlarm,
   evaluationRange,
@@ -25,31 +26,13 @@ const TOPIC = 'arn:aws:sns:us-east-1:000000000000:hf-rollout-notifications';
 
 /** The health alarm of service "sentiment", as the stack defines it, with the topic as its actions. */
 function healthAlarm(overrides: Partial<MetricAlarmConfig> = {}): MetricAlarmConfig {
-  const d = healthAlarmDefinition({
+  const definition = healthAlarmDefinition({
     prefix: 'hf-rollout',
     service: 'sentiment',
     intervalMinutes: 5,
     metricNamespace: 'HfRollout',
   });
-  return {
-    alarmName: d.alarmName,
-    alarmDescription: d.alarmDescription,
-    namespace: d.namespace,
-    metricName: d.metricName,
-    dimensions: d.dimensions.map((x) => ({ Name: x.name, Value: x.value })),
-    statistic: d.statistic,
-    periodSeconds: d.periodSeconds,
-    evaluationPeriods: d.evaluationPeriods,
-    datapointsToAlarm: d.datapointsToAlarm,
-    threshold: d.threshold,
-    comparisonOperator: d.comparisonOperator,
-    treatMissingData: d.treatMissingData,
-    actionsEnabled: true,
-    alarmActions: [TOPIC],
-    okActions: [TOPIC],
-    insufficientDataActions: [],
-    ...overrides,
-  };
+  return { ...alarmConfigFromDefinition(definition, TOPIC), ...overrides };
 }
 
 const PERIOD_MS = 300_000;

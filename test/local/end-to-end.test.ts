@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { LocalCloud } from '../../local/cloud';
 import { newRolloutId, proxyFunctionName, rolloutStateMachineName } from '../../pipeline/names';
+import { HAPPY_PATH_TASKS } from '../e2e/support/specs';
 import { eventually } from './support/compute-harness';
 
 /**
@@ -91,20 +92,7 @@ describe('a rollout in the local cloud', () => {
     const tasks = events
       .filter((e) => e.type === 'TaskStateEntered')
       .map((e) => e.stateEnteredEventDetails?.name);
-    expect([...new Set(tasks)]).toEqual([
-      'Validate Spec',
-      'Acquire Lock',
-      'Create Model',
-      'Create Endpoint Config',
-      'Create Endpoint',
-      'Check Endpoint',
-      'Run Smoke Tests',
-      'Switch API Target',
-      'Refresh CDN',
-      'Verify Public API',
-      'Retire Old Endpoints',
-      'Release Lock',
-    ]);
+    expect([...new Set(tasks)]).toEqual(HAPPY_PATH_TASKS);
     expect(events.filter((e) => e.type === 'LambdaFunctionFailed')).toEqual([]);
   });
 

@@ -18,15 +18,18 @@ import {
   substituted,
 } from './asl-contract';
 
-const FILE = 'rollout.asl.json';
-const STATE_MACHINE = 'rollout';
+/** Each state machine's ASL file, with the name its catalog functions give it. */
+const MACHINES = [
+  ['rollout.asl.json', 'rollout'],
+  ['health-check.asl.json', 'health-check'],
+] as const;
 
-describe(`${FILE} contract`, () => {
-  const { text, definition } = readAsl(FILE);
+describe.each(MACHINES)('%s contract', (file, stateMachine) => {
+  const { text, definition } = readAsl(file);
 
   it('uses exactly the placeholders of the catalog functions of its state machine', () => {
     // Act
-    const mismatch = placeholderMismatch(text, STATE_MACHINE);
+    const mismatch = placeholderMismatch(text, stateMachine);
 
     // Assert
     expect(mismatch).toEqual({ missing: [], extra: [] });
@@ -67,7 +70,7 @@ describe(`${FILE} contract`, () => {
 
   it('invokes each catalog function from exactly the Tasks its catalog entry lists', () => {
     // Act
-    const { catalog, asl } = taskBindings(definition, STATE_MACHINE);
+    const { catalog, asl } = taskBindings(definition, stateMachine);
 
     // Assert
     expect(asl).toEqual(catalog);
@@ -99,11 +102,12 @@ describe('statemachines/', () => {
 
     // Assert
     expect(files.sort()).toEqual(machines);
+    expect(MACHINES.map(([file]) => file).sort()).toEqual(machines);
   });
 });
 
-describe(`${FILE} flow`, () => {
-  const { definition } = readAsl(FILE);
+describe('rollout.asl.json flow', () => {
+  const { definition } = readAsl('rollout.asl.json');
 
   it('routes every failure from Acquire Lock to Verify Public API through its Record Failure state to Roll Back', () => {
     // Arrange

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { HF_TASKS } from '../../../pipeline/spec/schema';
 import { exampleSpec } from './specs';
 
 /**
@@ -221,42 +222,7 @@ const badString: fc.Arbitrary<InvalidSpec> = fc.oneof(
   fc.stringMatching(/^[a-z ]{257,300}$/).map((s) => set(['description'], s, 'description too long')),
 );
 
-const KNOWN_TASKS = new Set([
-  'audio-classification',
-  'automatic-speech-recognition',
-  'conversational',
-  'depth-estimation',
-  'document-question-answering',
-  'feature-extraction',
-  'fill-mask',
-  'image-classification',
-  'image-feature-extraction',
-  'image-segmentation',
-  'image-to-image',
-  'image-to-text',
-  'mask-generation',
-  'ner',
-  'object-detection',
-  'question-answering',
-  'sentence-embeddings',
-  'sentence-ranking',
-  'sentence-similarity',
-  'sentiment-analysis',
-  'summarization',
-  'table-question-answering',
-  'text-classification',
-  'text-generation',
-  'text-to-audio',
-  'text2text-generation',
-  'token-classification',
-  'translation',
-  'video-classification',
-  'visual-question-answering',
-  'zero-shot-audio-classification',
-  'zero-shot-classification',
-  'zero-shot-image-classification',
-  'zero-shot-object-detection',
-]);
+const KNOWN_TASKS: ReadonlySet<string> = new Set(HF_TASKS);
 
 /** Objects of the spec and the members they know. */
 const OBJECTS: readonly { readonly path: readonly Key[]; readonly known: readonly string[] }[] = [

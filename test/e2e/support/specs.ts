@@ -41,3 +41,19 @@ export function rolloutIdFor(spec: { service: string; model: { id: string } }): 
     }
   }
 }
+
+/** The Task states a successful rollout runs, in order (the oracle the ASL is checked against). */
+export const HAPPY_PATH_TASKS = [
+  'Validate Spec',
+  'Acquire Lock',
+  'Create Model',
+  'Create Endpoint Config',
+  'Create Endpoint',
+  'Check Endpoint',
+  'Run Smoke Tests',
+  'Switch API Target',
+  'Refresh CDN',
+  'Verify Public API',
+  'Retire Old Endpoints',
+  'Release Lock',
+] as const;
