@@ -166,7 +166,7 @@ export async function deployCommand(
     const executionArn = started.executionArn ?? executionArnOf(target.rolloutStateMachineArn, rolloutId);
     out.line(`Rollout ${pc.bold(rolloutId)} started by ${by}`);
     if (options.wait === false) {
-      out.line(`Not waiting (--no-wait). Follow it with: rollout status ${rolloutId} --follow`);
+      out.line(`Not waiting (--no-wait). Follow it with: npx rollout status ${rolloutId} --follow`);
       out.result({ rolloutId, executionArn, status: 'RUNNING' });
       return;
     }
@@ -241,7 +241,7 @@ async function follow(target: Target, executionArn: string, out: Printer): Promi
   } catch (error) {
     if (controller.signal.aborted) {
       out.line(
-        `\nStopped following. The rollout goes on; follow it again with: rollout status ${executionArn.split(':').pop() ?? executionArn} --follow`,
+        `\nStopped following. The rollout goes on; follow it again with: npx rollout status ${executionArn.split(':').pop() ?? executionArn} --follow`,
       );
     }
     throw error;
@@ -266,7 +266,7 @@ async function summarize(
     );
     if (r.failure !== null) out.line(`  ${r.failure.message}`);
     if (r.record !== null) printSmoke(out, 'smoke tests:', r.record.smoke);
-    out.line(`  Details: rollout status ${r.rolloutId}`);
+    out.line(`  Details: npx rollout status ${r.rolloutId}`);
     if (r.failure?.error === 'RolloutInProgress')
       throw new RolloutBlockedError(`Another rollout of ${r.service ?? 'this service'} is in progress.`);
     throw new RolloutFailedError(`${r.rolloutId} failed at ${step}`);
@@ -290,7 +290,7 @@ async function summarize(
   );
   if (target.local?.embedded === true)
     out.line(pc.dim('    (the local URL answers while a local cloud runs: `npx rollout up`)'));
-  out.line(`  history     rollout history   ·   this rollout: rollout status ${r.rolloutId}`);
+  out.line(`  history     npx rollout history   ·   this rollout: npx rollout status ${r.rolloutId}`);
 }
 
 async function apiKey(target: Target, registration: ServiceRegistration): Promise<string | null> {

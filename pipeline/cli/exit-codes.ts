@@ -39,4 +39,4 @@ Exit codes:
   3    another rollout of the service is in progress (this one created nothing)
   4    target unreachable or not set up (local cloud, AWS stack, service)
   5    unexpected error (run with --debug and report it)
-  130  interrupted (a started rollout goes on; follow it with \`rollout status <id> --follow\`)`;
+  130  interrupted (a started rollout goes on; follow it with \`npx rollout status <id> --follow\`)`;

@@ -159,7 +159,7 @@ export function printHistory(
     r.failure === null ? '' : clip(`${r.failure.step ?? '?'}: ${r.failure.message}`, 70),
   ]);
   out.line(table(['rollout', 'status', 'model', 'by', 'started', 'took', 'failed at: cause'], rows));
-  if (nextToken !== undefined) out.line(pc.dim(`More: rollout history --next-token ${nextToken}`));
+  if (nextToken !== undefined) out.line(pc.dim(`More: npx rollout history --next-token ${nextToken}`));
 }
 
 /** Indents every line. */
