@@ -211,22 +211,25 @@ export const STEP_FUNCTIONS: readonly FunctionSpec[] = [
   ),
   step(
     'retire-old-endpoints',
-    'Deletes endpoints (and their configs and models) older than the kept ones',
+    'Deletes endpoints (and their configs and models) older than the kept ones, and configs and models abandoned without an endpoint',
     ['Retire Old Endpoints'],
     [
       {
-        actions: ['sagemaker:ListEndpoints'],
-        resource: { kind: 'any', why: 'sagemaker:ListEndpoints has no resource-level permissions' },
+        actions: ['sagemaker:ListEndpoints', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'],
+        resource: { kind: 'any', why: 'SageMaker List actions have no resource-level permissions' },
       },
       {
         actions: ['sagemaker:ListTags', 'sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint'],
         resource: { kind: 'sagemaker', type: 'endpoint' },
       },
       {
-        actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpointConfig'],
+        actions: ['sagemaker:ListTags', 'sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpointConfig'],
         resource: { kind: 'sagemaker', type: 'endpoint-config' },
       },
-      { actions: ['sagemaker:DeleteModel'], resource: { kind: 'sagemaker', type: 'model' } },
+      {
+        actions: ['sagemaker:ListTags', 'sagemaker:DeleteModel'],
+        resource: { kind: 'sagemaker', type: 'model' },
+      },
       readLive,
     ],
     { timeoutSeconds: 120 },

@@ -4,7 +4,9 @@ import {
   DeleteModelCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
+  ListEndpointConfigsCommand,
   ListEndpointsCommand,
+  ListModelsCommand,
   ListTagsCommand,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
@@ -117,6 +119,7 @@ export async function retireOldEndpoints(
     const configs = new Set(
       freed.flatMap((u) => (u.endpointConfigName === null ? [] : [u.endpointConfigName])),
     );
+    const models = new Set(freed.flatMap((u) => u.modelNames));
     for (const name of configs) {
       if (usedConfigs.has(name)) continue;
       const done = await deleteQuietly(
@@ -127,7 +130,6 @@ export async function retireOldEndpoints(
       );
       if (done) retired.push(`endpoint config ${name}`);
     }
-    const models = new Set(freed.flatMap((u) => u.modelNames));
     for (const name of models) {
       if (usedModels.has(name)) continue;
       const done = await deleteQuietly(
@@ -138,12 +140,130 @@ export async function retireOldEndpoints(
       );
       if (done) retired.push(`model ${name}`);
     }
+    if (state.lock !== null) {
+      const abandoned = await retireAbandoned(deps.sagemaker, {
+        service,
+        createdBefore: new Date(state.lock.acquiredAt),
+        keep: { configs: new Set([...usedConfigs, ...configs]), models: new Set([...usedModels, ...models]) },
+        warnings,
+      });
+      retired.push(...abandoned);
+    }
   }
   return {
     ...state,
     retired: [...state.retired, ...retired],
     warnings: [...state.warnings, ...warnings],
   };
+}
+
+/** What `retireAbandoned` looks for and must leave. */
+interface AbandonedSearch {
+  readonly service: string;
+  /** When this rollout took the lock: no rollout of the service can be creating anything older. */
+  readonly createdBefore: Date;
+  /** Configs and models an endpoint that stays uses, or that the endpoint pass already handled. */
+  readonly keep: { readonly configs: ReadonlySet<string>; readonly models: ReadonlySet<string> };
+  readonly warnings: string[];
+}
+
+/**
+ * Deletes the service's endpoint configs and models that no endpoint uses and that were created before
+ * this rollout took the lock: what a rollout left when it ended without Roll Back between Create Model
+ * and Create Endpoint (stopped, timed out, or its local cloud killed). While the lock is held no other
+ * rollout of the service creates anything, and the endpoint pass above has handled every config and
+ * model an endpoint leads to; only resources whose service tag proves them this service's are touched.
+ */
+async function retireAbandoned(sagemaker: SageMakerClient, search: AbandonedSearch): Promise<string[]> {
+  const retired: string[] = [];
+  const configs = await listCandidates(search, async (token) => {
+    const page = await sagemaker.send(
+      new ListEndpointConfigsCommand({
+        NameContains: `${search.service}-`,
+        CreationTimeBefore: search.createdBefore,
+        MaxResults: 100,
+        ...(token === undefined ? {} : { NextToken: token }),
+      }),
+    );
+    return {
+      items: (page.EndpointConfigs ?? []).map((c) => ({
+        name: c.EndpointConfigName,
+        arn: c.EndpointConfigArn,
+      })),
+      next: page.NextToken,
+    };
+  });
+  for (const c of configs) {
+    if (search.keep.configs.has(c.name) || !(await ownedBy(sagemaker, c, search))) continue;
+    const done = await deleteQuietly(
+      () => sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: c.name })),
+      `endpoint config ${c.name}`,
+      `aws sagemaker delete-endpoint-config --endpoint-config-name ${c.name}`,
+      search.warnings,
+    );
+    if (done) retired.push(`endpoint config ${c.name} (abandoned)`);
+  }
+  const models = await listCandidates(search, async (token) => {
+    const page = await sagemaker.send(
+      new ListModelsCommand({
+        NameContains: `${search.service}-`,
+        CreationTimeBefore: search.createdBefore,
+        MaxResults: 100,
+        ...(token === undefined ? {} : { NextToken: token }),
+      }),
+    );
+    return {
+      items: (page.Models ?? []).map((m) => ({ name: m.ModelName, arn: m.ModelArn })),
+      next: page.NextToken,
+    };
+  });
+  for (const m of models) {
+    if (search.keep.models.has(m.name) || !(await ownedBy(sagemaker, m, search))) continue;
+    const done = await deleteQuietly(
+      () => sagemaker.send(new DeleteModelCommand({ ModelName: m.name })),
+      `model ${m.name}`,
+      `aws sagemaker delete-model --model-name ${m.name}`,
+      search.warnings,
+    );
+    if (done) retired.push(`model ${m.name} (abandoned)`);
+  }
+  return retired;
+}
+
+interface Candidate {
+  readonly name: string;
+  readonly arn: string;
+}
+
+/** Every page of a List call, as named resources with ARNs. */
+async function listCandidates(
+  search: AbandonedSearch,
+  listPage: (
+    token: string | undefined,
+  ) => Promise<{ items: { name: string | undefined; arn: string | undefined }[]; next: string | undefined }>,
+): Promise<Candidate[]> {
+  const found: Candidate[] = [];
+  let token: string | undefined;
+  do {
+    const page = await listPage(token);
+    for (const { name, arn } of page.items) {
+      if (name !== undefined && arn !== undefined && name.startsWith(`${search.service}-`))
+        found.push({ name, arn });
+    }
+    token = page.next;
+  } while (token !== undefined && token !== '');
+  return found;
+}
+
+/** True when the resource's service tag names this service; an unreadable tag is a warning and false. */
+async function ownedBy(sagemaker: SageMakerClient, c: Candidate, search: AbandonedSearch): Promise<boolean> {
+  try {
+    const tags = await sagemaker.send(new ListTagsCommand({ ResourceArn: c.arn, MaxResults: 100 }));
+    return (tags.Tags ?? []).some((t) => t.Key === SERVICE_TAG && t.Value === search.service);
+  } catch (error) {
+    search.warnings.push(problem(`${c.arn} (reading its tags)`, error));
+    return false;
+  }
 }
 
 /** Endpoints whose name contains "<service>-" and whose service tag proves they are this service's. */

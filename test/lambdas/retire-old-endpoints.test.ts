@@ -4,7 +4,9 @@ import {
   DeleteModelCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
+  ListEndpointConfigsCommand,
   ListEndpointsCommand,
+  ListModelsCommand,
   ListTagsCommand,
   SageMakerClient,
   type EndpointStatus,
@@ -51,11 +53,26 @@ interface FakeEndpoint {
   readonly models?: readonly string[];
 }
 
-/** Sets up SageMaker and SSM as a world holding `endpoints`, listed `pageSize` per page. */
+/** An endpoint config or model no endpoint leads to (left by a rollout that died before Create Endpoint). */
+interface FakeOrphan {
+  readonly name: string;
+  /** Value of the hf-rollout:service tag; null: untagged; undefined: the service's. */
+  readonly service?: string | null | undefined;
+}
+
+const ARN = 'arn:aws:sagemaker:us-east-1:123456789012';
+
+/**
+ * Sets up SageMaker and SSM as a world holding `endpoints` (listed `pageSize` per page) with their
+ * configs and models, plus `orphans`: configs and models no endpoint uses. Every config and model
+ * except this rollout's was created before its lock, so ListEndpointConfigs and ListModels with
+ * CreationTimeBefore = the lock's time list them and not this rollout's own.
+ */
 function world(
   endpoints: readonly FakeEndpoint[],
   pointer: LivePointer | null = pointerAfterSwitch(),
   pageSize = 100,
+  orphans: { configs?: readonly FakeOrphan[]; models?: readonly FakeOrphan[] } = {},
 ): void {
   if (pointer === null) {
     ssmMock.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
@@ -95,6 +112,41 @@ function world(
       EndpointConfigName: config,
       ProductionVariants: (e.models ?? [e.name]).map((m) => ({ VariantName: 'AllTraffic', ModelName: m })),
     });
+  }
+  const older = endpoints.filter((e) => e.name !== NEW);
+  const configs: FakeOrphan[] = [
+    ...older.map((e) => ({ name: e.config ?? e.name, service: e.service })),
+    ...(orphans.configs ?? []),
+  ];
+  const models: FakeOrphan[] = [
+    ...older.flatMap((e) => (e.models ?? [e.name]).map((m) => ({ name: m, service: e.service }))),
+    ...(orphans.models ?? []),
+  ];
+  const lockedAt = { CreationTimeBefore: new Date(state.lock?.acquiredAt ?? 0) };
+  sageMakerMock.on(ListEndpointConfigsCommand, lockedAt).resolves({
+    EndpointConfigs: configs.map((c) => ({
+      EndpointConfigName: c.name,
+      EndpointConfigArn: `${ARN}:endpoint-config/${c.name}`,
+      CreationTime: new Date('2025-01-01T00:00:00Z'),
+    })),
+  });
+  sageMakerMock.on(ListModelsCommand, lockedAt).resolves({
+    Models: models.map((m) => ({
+      ModelName: m.name,
+      ModelArn: `${ARN}:model/${m.name}`,
+      CreationTime: new Date('2025-01-01T00:00:00Z'),
+    })),
+  });
+  for (const [kind, list] of [
+    ['endpoint-config', configs],
+    ['model', models],
+  ] as const) {
+    for (const r of list) {
+      const service = r.service === undefined ? 'sentiment' : r.service;
+      sageMakerMock
+        .on(ListTagsCommand, { ResourceArn: `${ARN}:${kind}/${r.name}` })
+        .resolves({ Tags: service === null ? [] : [{ Key: 'hf-rollout:service', Value: service }] });
+    }
   }
   sageMakerMock.on(DeleteEndpointCommand).resolves({});
   sageMakerMock.on(DeleteEndpointConfigCommand).resolves({});
@@ -300,6 +352,77 @@ describe('retireOldEndpoints', () => {
 
     // Assert
     expect(next.retired).toEqual([`endpoint config ${OLD}`, `model ${OLD}`]);
+  });
+
+  it('retires configs and models a rollout left without an endpoint, only if older than the lock and tagged with the service', async () => {
+    // Arrange: a rollout that died between Create Model and Create Endpoint left both; others are not ours.
+    const DEAD = 'sentiment-distilbert-base-20250201-090000-dead';
+    world(
+      [
+        { name: NEW, status: 'InService' },
+        { name: PREVIOUS, status: 'InService' },
+      ],
+      pointerAfterSwitch(),
+      100,
+      {
+        configs: [{ name: DEAD }, { name: 'sentiment-by-hand', service: null }],
+        models: [
+          { name: DEAD },
+          { name: 'sentiment-other-team', service: 'sentiment-v2' },
+          { name: 'sentiment-by-hand', service: null },
+        ],
+      },
+    );
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(deletedEndpoints()).toEqual([]);
+    expect(next.retired).toEqual([`endpoint config ${DEAD} (abandoned)`, `model ${DEAD} (abandoned)`]);
+    expect(sageMakerMock).toHaveReceivedCommandWith(ListModelsCommand, {
+      NameContains: 'sentiment-',
+      CreationTimeBefore: new Date('2025-03-01T12:00:01.000Z'),
+    });
+    expect(next.warnings).toEqual([]);
+  });
+
+  it('keeps the config and model of an endpoint that is still Creating, and never deletes one twice', async () => {
+    // Arrange: a dead rollout's endpoint still Creating (SageMaker cannot delete it yet), and an old one retired now.
+    const CREATING = 'sentiment-distilbert-base-20250201-090000-dead';
+    world([
+      { name: NEW, status: 'InService' },
+      { name: PREVIOUS, status: 'InService' },
+      { name: CREATING, status: 'Creating' },
+      { name: OLD, status: 'InService' },
+    ]);
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(next.retired).toEqual([`endpoint ${OLD}`, `endpoint config ${OLD}`, `model ${OLD}`]);
+    expect(sageMakerMock).toHaveReceivedCommandTimes(DeleteModelCommand, 1);
+    expect(sageMakerMock).toHaveReceivedCommandTimes(DeleteEndpointConfigCommand, 1);
+  });
+
+  it('says how to delete an abandoned model SageMaker refuses to delete', async () => {
+    // Arrange
+    const DEAD = 'sentiment-distilbert-base-20250201-090000-dead';
+    world([{ name: NEW, status: 'InService' }], pointerAfterSwitch(), 100, { models: [{ name: DEAD }] });
+    sageMakerMock
+      .on(DeleteModelCommand, { ModelName: DEAD })
+      .rejects(awsError('AccessDeniedException', 'not authorized to DeleteModel'));
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(next.retired).toEqual([]);
+    expect(next.warnings).toEqual([
+      `Could not retire model ${DEAD}: AccessDeniedException: not authorized to DeleteModel. ` +
+        `Delete it by hand: aws sagemaker delete-model --model-name ${DEAD}`,
+    ]);
   });
 
   it('retires nothing and says why when there is no live pointer', async () => {

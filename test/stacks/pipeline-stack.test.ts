@@ -187,6 +187,8 @@ describe('PipelineStack IAM', () => {
     'xray:GetSamplingRules',
     'xray:GetSamplingTargets',
     'sagemaker:ListEndpoints',
+    'sagemaker:ListEndpointConfigs',
+    'sagemaker:ListModels',
     'logs:CreateLogDelivery',
     'logs:GetLogDelivery',
     'logs:UpdateLogDelivery',
