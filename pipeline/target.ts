@@ -131,19 +131,19 @@ async function localTarget(options: TargetOptions): Promise<Target> {
       edgeUrl = running.edgeUrl;
       how = `running (pid ${running.pid})`;
     } else if (options.startLocal === false) {
-      throw new TargetError(`No local cloud is running on ${dataDir}; start one with \`rollout up\`.`);
+      throw new TargetError(`No local cloud is running on ${dataDir}; start one with \`npx rollout up\`.`);
     } else {
       try {
         embedded = await Cloud.start({ dataDir });
       } catch (error) {
         throw new TargetError(
-          `Cannot start the local cloud: ${(error as Error).message}. If ports ${LOCAL_CLOUD_DEFAULTS.port}/${LOCAL_CLOUD_DEFAULTS.edgePort} are taken, stop what uses them or run \`rollout up\` elsewhere.`,
+          `Cannot start the local cloud: ${(error as Error).message}. If ports ${LOCAL_CLOUD_DEFAULTS.port}/${LOCAL_CLOUD_DEFAULTS.edgePort} are taken, stop what uses them or run \`npx rollout up\` elsewhere.`,
           { cause: error },
         );
       }
       endpoint = embedded.endpoint;
       edgeUrl = embedded.edgeUrl;
-      how = 'started for this command; `rollout up` keeps one running';
+      how = 'started for this command; `npx rollout up` keeps one running';
     }
   }
   const account = LOCAL_CLOUD_DEFAULTS.accountId;

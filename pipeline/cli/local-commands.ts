@@ -69,7 +69,7 @@ export async function upCommand(options: UpOptions): Promise<void> {
       `  health    ${cloud.healthChecks.expression} per service (every ${formatMs(cloud.healthChecks.intervalMs)} here), alarm to the notification topic`,
     );
   }
-  out.line(`  stop      Ctrl-C, or \`rollout down\` from another terminal`);
+  out.line(`  stop      Ctrl-C, or \`npx rollout down\` from another terminal`);
   out.result({
     ...info,
     consoleUrl: web?.url ?? null,

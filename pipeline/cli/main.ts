@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatSpecIssue, SpecInvalidError } from '../spec/errors';
 import { EXIT, EXIT_CODES_HELP, exitCodeOf } from './exit-codes';
@@ -21,8 +23,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  * The `rollout` CLI: a thin layer that maps commands onto the rollout library and outcomes onto
  * documented exit codes. The library never exits the process; this file sets process.exitCode.
  */
+const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command('rollout')
   .description('Zero-downtime HuggingFace model rollouts on SageMaker, orchestrated by Step Functions')
+  .version(version)
   .option(
     '--aws',
     'act on a deployed stack in your AWS account (default: the local cloud; also ROLLOUT_TARGET=aws)',
@@ -34,7 +41,10 @@ const program = new Command('rollout')
   .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
   .option('--debug', 'print stack traces of errors')
   .addHelpText('after', EXIT_CODES_HELP)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander has printed the problem (or the help): a bad command line is invalid input, exit 2.
+  // Set before the commands are added, so that they inherit it.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? EXIT.OK : EXIT.INVALID_INPUT));
 
 function common(cmd: Command): CommonOptions {
   return cmd.optsWithGlobals<CommonOptions>();

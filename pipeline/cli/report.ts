@@ -144,7 +144,7 @@ export function printHistory(
   nextToken: string | undefined,
 ): void {
   if (rollouts.length === 0) {
-    out.line('No rollouts yet. Start one with `rollout deploy <spec>`.');
+    out.line('No rollouts yet. Start one with `npx rollout deploy <spec>`.');
     return;
   }
   const rows = rollouts.map((r) => [

@@ -8,12 +8,13 @@ import { EXIT } from '../../pipeline/cli/exit-codes';
 import { startCloud, type E2eCloud } from './support/cloud';
 import { resourcesOf } from './support/inventory';
 import { runCli } from './support/processes';
-import { exampleSpec } from './support/specs';
+import { exampleSpec, rolloutIdFor } from './support/specs';
 
 /**
- * The `rollout` CLI as a process, the way `npm start` runs it: `rollout deploy examples/sentiment.json`
- * follows a full local rollout and exits 0 with its summary; an invalid spec exits 2 and a failed
- * rollout exits 1 (pipeline/cli/exit-codes.ts).
+ * The `rollout` CLI as a process, as `npm start` runs it and as `npx rollout` (the package's bin) runs
+ * it: `rollout deploy examples/sentiment.json` follows a full local rollout and exits 0 with its
+ * summary; an invalid spec or command line exits 2 and a failed rollout exits 1
+ * (pipeline/cli/exit-codes.ts); `history --json` prints the rollouts as JSON.
  */
 
 const SERVICE = 'sentiment';
@@ -71,6 +72,7 @@ describe('rollout deploy (the CLI process)', () => {
 
     const run = await runCli(['deploy', 'examples/sentiment.json', ...target], {
       env: { ROLLOUT_REQUESTED_BY: 'e2e@cli' },
+      via: 'npm start',
     });
 
     expect({ code: run.code, stderr: ownLines(run.stderr) }).toEqual({ code: EXIT.OK, stderr: [] });
@@ -137,4 +139,37 @@ describe('rollout deploy (the CLI process)', () => {
     expect(run.stderr).toContain('failed at Check Endpoint');
     expect(resourcesOf(await cloud.inventory()).endpoints).toEqual([]);
   }, 120_000);
+});
+
+describe('npx rollout (the package bin)', () => {
+  it('lists the rollouts with history --json: JSON on stdout, exit 0', async () => {
+    const spec = exampleSpec();
+    await cloud.deploy(spec, { rolloutId: rolloutIdFor(spec) });
+    const ended = await cloud.history(SERVICE);
+
+    const run = await runCli(['history', '--json', '--endpoint', cloud.endpoint]);
+
+    expect(run.code).toBe(EXIT.OK);
+    const listed = JSON.parse(run.stdout) as { rollouts: { rolloutId: string; status: string }[] };
+    expect(listed.rollouts.map((r) => [r.rolloutId, r.status])).toEqual(
+      ended.map((r) => [r.rolloutId, r.status]),
+    );
+    expect(listed.rollouts.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it.each([
+    [['frobnicate'], "unknown command 'frobnicate'"],
+    [['history', '--limit', '0'], 'a whole number ≥ 1'],
+    [['deploy'], "missing required argument 'spec'"],
+  ])(
+    'exits 2 for the command line %j, saying what is wrong',
+    async (args, message) => {
+      const run = await runCli(args);
+
+      expect(run.code).toBe(EXIT.INVALID_INPUT);
+      expect(run.stderr).toContain(message);
+      expect(run.stdout).toBe('');
+    },
+    60_000,
+  );
 });

@@ -185,12 +185,21 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `npx tsx pipeline/cli/main.ts <args>` to its end (killed after `timeoutMs`). */
+/**
+ * Runs the CLI to its end (killed after `timeoutMs`): as `npx rollout <args>` (the package's bin, what
+ * the README tells users to type) or as `npm start` runs it (`tsx pipeline/cli/main.ts <args>`).
+ */
 export async function runCli(
   args: readonly string[],
-  options: { readonly env?: Readonly<Record<string, string>>; readonly timeoutMs?: number } = {},
+  options: {
+    readonly env?: Readonly<Record<string, string>>;
+    readonly timeoutMs?: number;
+    readonly via?: 'npx rollout' | 'npm start';
+  } = {},
 ): Promise<CliRun> {
-  const child = spawn('npx', ['tsx', 'pipeline/cli/main.ts', ...args], {
+  const command =
+    options.via === 'npm start' ? ['tsx', 'pipeline/cli/main.ts', ...args] : ['rollout', ...args];
+  const child = spawn('npx', command, {
     cwd: ROOT,
     env: childEnv({ NO_COLOR: '1', ...options.env }),
     detached: true,
