@@ -6,7 +6,9 @@ require('tsx/cjs');
 import('tsx/esm').then(
   () => require('../pipeline/cli/main.ts'),
   (error) => {
-    process.stderr.write(`rollout: cannot load tsx: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `rollout: cannot load tsx: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(5);
   },
 );
