@@ -367,9 +367,12 @@ export async function healthCommand(options: CommonOptions & { service: string }
       { healthy?: boolean; summary?: string; live?: unknown } | undefined;
     out.result({ status: result.status, error: result.error, cause: result.cause, output });
     if (result.status === 'SUCCEEDED') {
-      out.line(
-        `${pc.green('✔')} ${options.service} is ${output?.live === null ? 'not deployed yet (nothing to check)' : 'healthy'}${output?.summary === undefined ? '' : `: ${output.summary}`}`,
-      );
+      // The summary is a whole sentence ("Service x is healthy: 3 of 3 checks passed ...").
+      const said =
+        output?.live === null
+          ? `${options.service} is not deployed yet (nothing to check)`
+          : (output?.summary ?? `${options.service} is healthy`);
+      out.line(`${pc.green('✔')} ${said}`);
       return;
     }
     out.line(
