@@ -175,60 +175,65 @@ interface AbandonedSearch {
  * model an endpoint leads to; only resources whose service tag proves them this service's are touched.
  */
 async function retireAbandoned(sagemaker: SageMakerClient, search: AbandonedSearch): Promise<string[]> {
+  const filter = {
+    NameContains: `${search.service}-`,
+    CreationTimeBefore: search.createdBefore,
+    MaxResults: 100,
+  };
+  const next = (token: string | undefined) => (token === undefined ? {} : { NextToken: token });
+  const kinds: readonly AbandonedKind[] = [
+    {
+      label: 'endpoint config',
+      keep: search.keep.configs,
+      listPage: async (token) => {
+        const page = await sagemaker.send(new ListEndpointConfigsCommand({ ...filter, ...next(token) }));
+        const items = (page.EndpointConfigs ?? []).map((c) => ({
+          name: c.EndpointConfigName,
+          arn: c.EndpointConfigArn,
+        }));
+        return { items, next: page.NextToken };
+      },
+      remove: (name) => sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })),
+      cli: (name) => `aws sagemaker delete-endpoint-config --endpoint-config-name ${name}`,
+    },
+    {
+      label: 'model',
+      keep: search.keep.models,
+      listPage: async (token) => {
+        const page = await sagemaker.send(new ListModelsCommand({ ...filter, ...next(token) }));
+        const items = (page.Models ?? []).map((m) => ({ name: m.ModelName, arn: m.ModelArn }));
+        return { items, next: page.NextToken };
+      },
+      remove: (name) => sagemaker.send(new DeleteModelCommand({ ModelName: name })),
+      cli: (name) => `aws sagemaker delete-model --model-name ${name}`,
+    },
+  ];
   const retired: string[] = [];
-  const configs = await listCandidates(search, async (token) => {
-    const page = await sagemaker.send(
-      new ListEndpointConfigsCommand({
-        NameContains: `${search.service}-`,
-        CreationTimeBefore: search.createdBefore,
-        MaxResults: 100,
-        ...(token === undefined ? {} : { NextToken: token }),
-      }),
-    );
-    return {
-      items: (page.EndpointConfigs ?? []).map((c) => ({
-        name: c.EndpointConfigName,
-        arn: c.EndpointConfigArn,
-      })),
-      next: page.NextToken,
-    };
-  });
-  for (const c of configs) {
-    if (search.keep.configs.has(c.name) || !(await ownedBy(sagemaker, c, search))) continue;
-    const done = await deleteQuietly(
-      () => sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: c.name })),
-      `endpoint config ${c.name}`,
-      `aws sagemaker delete-endpoint-config --endpoint-config-name ${c.name}`,
-      search.warnings,
-    );
-    if (done) retired.push(`endpoint config ${c.name} (abandoned)`);
-  }
-  const models = await listCandidates(search, async (token) => {
-    const page = await sagemaker.send(
-      new ListModelsCommand({
-        NameContains: `${search.service}-`,
-        CreationTimeBefore: search.createdBefore,
-        MaxResults: 100,
-        ...(token === undefined ? {} : { NextToken: token }),
-      }),
-    );
-    return {
-      items: (page.Models ?? []).map((m) => ({ name: m.ModelName, arn: m.ModelArn })),
-      next: page.NextToken,
-    };
-  });
-  for (const m of models) {
-    if (search.keep.models.has(m.name) || !(await ownedBy(sagemaker, m, search))) continue;
-    const done = await deleteQuietly(
-      () => sagemaker.send(new DeleteModelCommand({ ModelName: m.name })),
-      `model ${m.name}`,
-      `aws sagemaker delete-model --model-name ${m.name}`,
-      search.warnings,
-    );
-    if (done) retired.push(`model ${m.name} (abandoned)`);
+  // Configs first: a config names its models, never the other way round.
+  for (const kind of kinds) {
+    for (const c of await listCandidates(search, kind.listPage)) {
+      if (kind.keep.has(c.name) || !(await ownedBy(sagemaker, c, search))) continue;
+      const what = `${kind.label} ${c.name}`;
+      if (await deleteQuietly(() => kind.remove(c.name), what, kind.cli(c.name), search.warnings)) {
+        retired.push(`${what} (abandoned)`);
+      }
+    }
   }
   return retired;
 }
+
+/** One kind of resource `retireAbandoned` looks for: how to list a page of it, delete one, say how by hand. */
+interface AbandonedKind {
+  readonly label: string;
+  readonly keep: ReadonlySet<string>;
+  readonly listPage: ListPage;
+  readonly remove: (name: string) => Promise<unknown>;
+  readonly cli: (name: string) => string;
+}
+
+type ListPage = (
+  token: string | undefined,
+) => Promise<{ items: { name: string | undefined; arn: string | undefined }[]; next: string | undefined }>;
 
 interface Candidate {
   readonly name: string;
@@ -236,12 +241,7 @@ interface Candidate {
 }
 
 /** Every page of a List call, as named resources with ARNs. */
-async function listCandidates(
-  search: AbandonedSearch,
-  listPage: (
-    token: string | undefined,
-  ) => Promise<{ items: { name: string | undefined; arn: string | undefined }[]; next: string | undefined }>,
-): Promise<Candidate[]> {
+async function listCandidates(search: AbandonedSearch, listPage: ListPage): Promise<Candidate[]> {
   const found: Candidate[] = [];
   let token: string | undefined;
   do {
