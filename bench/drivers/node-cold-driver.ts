@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { LAMBDA_CONTEXT } from './lambda-context';
 
 /**
  * Cold-start driver of the Node variants: one fresh process, one invocation, as a Lambda init plus
@@ -20,17 +21,7 @@ const mod = require(handlerFile) as {
 };
 const loaded = process.hrtime.bigint();
 const event: unknown = JSON.parse(readFileSync(eventFile, 'utf8'));
-const context = {
-  awsRequestId: 'bench-request',
-  functionName: 'bench-proxy',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-proxy',
-  memoryLimitInMB: '1024',
-  logGroupName: '/aws/lambda/bench-proxy',
-  logStreamName: 'bench',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 29_000,
-};
+const context = LAMBDA_CONTEXT;
 void mod.handler(event, context).then((result) => {
   const answered = process.hrtime.bigint();
   process.stdout.write(

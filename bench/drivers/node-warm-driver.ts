@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { invokeEndpoint } from '../../lambdas/proxy/aws';
+import { LAMBDA_CONTEXT } from './lambda-context';
 
 /**
  * Warm-overhead driver of the Node proxy: one process, many invocations. Usage:
@@ -40,17 +41,7 @@ const { handler, createHandler } = require(config.handlerFile) as {
   handler: Handler;
   createHandler?: (overrides: { invokeEndpoint: () => Promise<typeof INSTANT_ANSWER> }) => Handler;
 };
-const context = {
-  awsRequestId: 'bench-request',
-  functionName: 'bench-proxy',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench-proxy',
-  memoryLimitInMB: '1024',
-  logGroupName: '/aws/lambda/bench-proxy',
-  logStreamName: 'bench',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 29_000,
-};
+const context = LAMBDA_CONTEXT;
 
 async function timed(call: () => Promise<unknown>): Promise<number> {
   const started = performance.now();

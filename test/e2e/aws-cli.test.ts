@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { ROLLOUT_STATE_MACHINE_ARN, startCloud, type E2eCloud, type RolloutOutcome } from './support/cloud';
+import { awsCli } from '../local/support/aws-cli';
 import { rolloutIdFor, specVersion } from './support/specs';
 
 /**
  * The AWS CLI works against the local cloud: after a rollout, `aws --endpoint-url <url>` lists its
  * endpoint (SageMaker) and its execution (Step Functions), as it would on AWS.
  */
-
-const run = promisify(execFile);
 
 let cloud: E2eCloud;
 let stop: () => Promise<void>;
@@ -24,25 +21,9 @@ afterAll(async () => {
   await stop();
 });
 
-/** `aws --endpoint-url <cloud> --region us-east-1 <args> --output json`, with dummy credentials and no profile. */
-async function aws(args: readonly string[]): Promise<unknown> {
-  const { stdout } = await run(
-    'aws',
-    ['--endpoint-url', cloud.endpoint, '--region', 'us-east-1', ...args, '--output', 'json'],
-    {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
-      timeout: 60_000,
-    },
-  );
-  return JSON.parse(stdout) as unknown;
+/** The AWS CLI against this test's cloud. */
+function aws(args: readonly string[]): Promise<unknown> {
+  return awsCli(cloud.endpoint, args);
 }
 
 describe('the AWS CLI against the local cloud', () => {

@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   CloudWatchClient,
   GetMetricDataCommand,
@@ -8,8 +6,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { aggregate, parseEmf, statistic } from '../../local/services/cloudwatch-metrics';
 import { startDataPlane, tempDir, type DataPlaneHarness } from './data-plane-harness';
-
-const run = promisify(execFile);
+import { awsCli } from './support/aws-cli';
 
 let h: DataPlaneHarness;
 let cw: CloudWatchClient;
@@ -208,25 +205,7 @@ describe('the AWS CLI against CloudWatch (Smithy RPC v2 CBOR)', () => {
     const at = Math.floor(Date.now() / minute) * minute - 5 * minute;
     h.plane.ingestLog('fn', emfLine(at + 1000, { Invocations: 2 }));
     h.plane.ingestLog('fn', emfLine(at + 2000, { Invocations: 3 }));
-    const aws = async (...args: string[]): Promise<unknown> => {
-      const { stdout } = await run(
-        'aws',
-        ['--endpoint-url', h.endpoint, '--region', 'us-east-1', '--output', 'json', ...args],
-        {
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: process.env.HOME ?? '/tmp',
-            AWS_ACCESS_KEY_ID: 'local',
-            AWS_SECRET_ACCESS_KEY: 'local',
-            AWS_CONFIG_FILE: '/dev/null',
-            AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-            AWS_EC2_METADATA_DISABLED: 'true',
-          },
-          timeout: 60_000,
-        },
-      );
-      return JSON.parse(stdout) as unknown;
-    };
+    const aws = (...args: string[]): Promise<unknown> => awsCli(h.endpoint, args);
     await expect(aws('cloudwatch', 'list-metrics', '--namespace', 'HfRollout')).resolves.toEqual({
       Metrics: [
         {

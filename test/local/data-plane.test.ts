@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -12,8 +10,7 @@ import { readApiKey } from '../../lambdas/shared/api-key';
 import { readRegistration } from '../../lambdas/shared/registration';
 import { distributionIdFor } from '../../local/services/provisioning';
 import { startDataPlane, tempDir, type DataPlaneHarness } from './data-plane-harness';
-
-const run = promisify(execFile);
+import { awsCli } from './support/aws-cli';
 
 let h: DataPlaneHarness;
 
@@ -195,32 +192,7 @@ describe('the AWS CLI against the data plane', () => {
     } finally {
       sm.destroy();
     }
-    const { stdout } = await run(
-      'aws',
-      [
-        '--endpoint-url',
-        h.endpoint,
-        'sagemaker',
-        'list-endpoints',
-        '--region',
-        'us-east-1',
-        '--output',
-        'json',
-      ],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/tmp',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-          AWS_EC2_METADATA_DISABLED: 'true',
-        },
-        timeout: 60_000,
-      },
-    );
-    const parsed = JSON.parse(stdout) as {
+    const parsed = (await awsCli(h.endpoint, ['sagemaker', 'list-endpoints'])) as {
       Endpoints: { EndpointName: string; EndpointStatus: string; EndpointArn: string }[];
     };
     expect(parsed.Endpoints).toEqual([
