@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -22,6 +22,7 @@ import {
   startCompute,
   type ComputeHarness,
 } from './support/compute-harness';
+import { ExecutionStore } from '../../local/services/stepfunctions/execution-store';
 
 const FUNCTION = 'sfn-fixture';
 const THROTTLED = 'sfn-fixture-throttled';
@@ -34,6 +35,8 @@ const machines = [
   fixtureMachine('task-timeout', 'task-timeout'),
   fixtureMachine('long-wait', 'long-wait'),
   fixtureMachine('express-count', 'express-count', 'EXPRESS'),
+  fixtureMachine('data-limit', 'data-limit'),
+  fixtureMachine('express-data-limit', 'data-limit', 'EXPRESS'),
 ];
 const functions = [
   { name: FUNCTION, entry: BEHAVIOUR_ENTRY, placeholder: 'BehaviourFunctionArn' },
@@ -245,6 +248,124 @@ describe('Step Functions executions', () => {
       type: 'ExecutionAborted',
       executionAbortedEventDetails: { error: 'Operator', cause: 'stopped by a test' },
     });
+  });
+});
+
+/** StartSyncExecution has a `sync-` host prefix; against a local endpoint it must be disabled. */
+function syncClient(): SFNClient {
+  return new SFNClient({
+    endpoint: h.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    disableHostPrefix: true,
+  });
+}
+
+describe('Step Functions payload quota (256 KiB)', () => {
+  const LIMIT = 262_144;
+  const FUNCTION_ARN = `arn:aws:lambda:us-east-1:000000000000:function:${FUNCTION}`;
+
+  it('fails the execution with States.DataLimitExceeded when a Lambda result is over 256 KiB, without running the States.ALL Catch', async () => {
+    const arn = await start('data-limit', { case: 'result', bytes: LIMIT });
+    const out = await finished(arn);
+    const events = await history(arn);
+
+    const cause = `The state/task '${FUNCTION_ARN}' returned a result with a size exceeding the maximum number of bytes service limit.`;
+    expect(out.status).toBe('FAILED');
+    expect(out.error).toBe('States.DataLimitExceeded');
+    expect(out.cause).toBe(cause);
+    expect(events.map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'ChoiceStateEntered',
+      'ChoiceStateExited',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionFailed',
+      'ExecutionFailed',
+    ]);
+    expect(events[6]?.lambdaFunctionFailedEventDetails).toEqual({
+      error: 'States.DataLimitExceeded',
+      cause,
+    });
+  });
+
+  it('lets a Lambda result just under 256 KiB through', async () => {
+    // {"pad":"…"} is 10 bytes of JSON around the padding.
+    const arn = await start('data-limit', { case: 'result', bytes: LIMIT - 10 });
+    const out = await finished(arn);
+
+    expect(out.status).toBe('SUCCEEDED');
+    expect(Buffer.byteLength(out.output ?? '', 'utf8')).toBe(LIMIT);
+  });
+
+  it('fails the execution when a state output grows over 256 KiB through ResultPath, with no StateExited and no Catch', async () => {
+    const pad = 'é'.repeat(40_000); // 80,000 bytes of UTF-8 in 40,000 characters
+    const arn = await start('data-limit', { case: 'output', pad: pad + pad });
+    const out = await finished(arn);
+    const events = await history(arn);
+
+    expect(out.status).toBe('FAILED');
+    expect(out.error).toBe('States.DataLimitExceeded');
+    expect(out.cause).toBe(
+      "The state/task 'Big Output' returned a result with a size exceeding the maximum number of bytes service limit.",
+    );
+    expect(events.map((e) => e.type).slice(-3)).toEqual([
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
+      'ExecutionFailed',
+    ]);
+    expect(events.some((e) => e.stateEnteredEventDetails?.name === 'Caught')).toBe(false);
+  });
+
+  it('fails a Task whose input after Parameters is over 256 KiB before invoking its function', async () => {
+    const arn = await start('data-limit', { case: 'input', pad: 'x'.repeat(140_000) });
+    const out = await finished(arn);
+    const events = await history(arn);
+
+    expect(out.status).toBe('FAILED');
+    expect(out.error).toBe('States.DataLimitExceeded');
+    expect(out.cause).toMatch(/^The state\/task 'Big Input' has an input with a size exceeding/);
+    expect(events.map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'ChoiceStateEntered',
+      'ChoiceStateExited',
+      'TaskStateEntered',
+      'ExecutionFailed',
+    ]);
+  });
+
+  it('applies the same quota to Express executions', async () => {
+    const out = await syncClient().send(
+      new StartSyncExecutionCommand({
+        stateMachineArn: machineArn('express-data-limit'),
+        input: JSON.stringify({ case: 'result', bytes: LIMIT }),
+      }),
+    );
+
+    expect(out.status).toBe('FAILED');
+    expect(out.error).toBe('States.DataLimitExceeded');
+  });
+
+  it('refuses an execution input over 256 KiB of UTF-8 with a ValidationException, starting nothing', async () => {
+    const input = JSON.stringify({ pad: 'é'.repeat(LIMIT / 2) }); // under the limit in characters, over in bytes
+    const before = await h.sfn.send(new ListExecutionsCommand({ stateMachineArn: machineArn('data-limit') }));
+
+    await expect(
+      h.sfn.send(new StartExecutionCommand({ stateMachineArn: machineArn('data-limit'), input })),
+    ).rejects.toMatchObject({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144",
+    });
+    await expect(
+      syncClient().send(
+        new StartSyncExecutionCommand({ stateMachineArn: machineArn('express-data-limit'), input }),
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+    const after = await h.sfn.send(new ListExecutionsCommand({ stateMachineArn: machineArn('data-limit') }));
+    expect(after.executions?.length).toBe(before.executions?.length);
+    expect(input.length).toBeLessThan(LIMIT);
   });
 });
 
@@ -483,6 +604,150 @@ describe('Step Functions persistence', () => {
       } finally {
         await second.stop();
       }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('repairs a history file torn mid-line at restart, so a later restart still has the terminal event', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sfn-torn-'));
+    const file = join(dataDir, 'executions', 'long-wait', 'torn-1.jsonl');
+    const restart = (): Promise<ComputeHarness> =>
+      startCompute({ dataDir, extraFunctions: functions, extraStateMachines: machines });
+    const historyOf = async (c: ComputeHarness, executionArn: string): Promise<HistoryEvent[]> =>
+      (await c.sfn.send(new GetExecutionHistoryCommand({ executionArn }))).events ?? [];
+    try {
+      const first = await restart();
+      const { executionArn = '' } = await first.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: machineArn('long-wait'),
+          name: 'torn-1',
+          input: '{"action":"count"}',
+        }),
+      );
+      await eventually(async () =>
+        (await historyOf(first, executionArn)).some((e) => e.type === 'WaitStateEntered') ? true : undefined,
+      );
+      await first.stop();
+      // A crash in the middle of appending the last event: half of its line reached the disk.
+      const text = readFileSync(file, 'utf8');
+      const lastLineStart = text.lastIndexOf('\n', text.length - 2) + 1;
+      truncateSync(file, Buffer.byteLength(text.slice(0, lastLineStart + 20), 'utf8'));
+
+      const second = await restart();
+      const afterRepair = (await historyOf(second, executionArn)).map((e) => e.type);
+      await second.stop();
+      const third = await restart();
+      try {
+        const described = await third.sfn.send(new DescribeExecutionCommand({ executionArn }));
+        const events = await historyOf(third, executionArn);
+
+        expect(afterRepair).toEqual([
+          'ExecutionStarted',
+          'TaskStateEntered',
+          'LambdaFunctionScheduled',
+          'LambdaFunctionStarted',
+          'LambdaFunctionSucceeded',
+          'TaskStateExited',
+          'ExecutionFailed',
+        ]);
+        expect(events.map((e) => e.type)).toEqual(afterRepair);
+        expect(events.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+        expect(described.status).toBe('FAILED');
+        expect(readFileSync(file, 'utf8').endsWith('\n')).toBe(true);
+        expect(
+          readFileSync(file, 'utf8')
+            .trimEnd()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { type: string }).type),
+        ).toEqual(afterRepair);
+      } finally {
+        await third.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes the outcome from a terminal event recorded just before a crash, adding no second one', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sfn-terminal-'));
+    try {
+      const first = await startCompute({ dataDir, extraFunctions: functions, extraStateMachines: machines });
+      const { executionArn = '' } = await first.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: machineArn('count-loop'),
+          input: '{"action":"count","count":3}',
+        }),
+      );
+      await eventually(async () => {
+        const out = await first.sfn.send(new DescribeExecutionCommand({ executionArn }));
+        return out.status === 'SUCCEEDED' ? out : undefined;
+      });
+      await first.stop();
+      // The crash fell between the history append and the metadata write: the record still says RUNNING.
+      const metaFile = join(dataDir, 'stepfunctions.json');
+      const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as {
+        executions: Record<string, Record<string, unknown>>;
+      };
+      const record = meta.executions[executionArn] ?? {};
+      meta.executions[executionArn] = {
+        ...record,
+        status: 'RUNNING',
+        output: undefined,
+        stopDate: undefined,
+      };
+      writeFileSync(metaFile, JSON.stringify(meta));
+
+      const second = await startCompute({ dataDir, extraFunctions: functions, extraStateMachines: machines });
+      try {
+        const described = await second.sfn.send(new DescribeExecutionCommand({ executionArn }));
+        const events = (await second.sfn.send(new GetExecutionHistoryCommand({ executionArn }))).events ?? [];
+
+        expect(described.status).toBe('SUCCEEDED');
+        expect(JSON.parse(described.output ?? '')).toMatchObject({ count: 4 });
+        expect(
+          events.filter((e) => e.type?.startsWith('Execution') === true && e.type !== 'ExecutionStarted'),
+        ).toHaveLength(1);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the event a later append glued onto a torn line (files written before the repair existed)', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sfn-glued-'));
+    try {
+      const arn = 'arn:aws:states:us-east-1:000000000000:execution:m:glued';
+      const store = new ExecutionStore(dataDir);
+      store.create({
+        executionArn: arn,
+        stateMachineArn: machineArn('m'),
+        stateMachineName: 'm',
+        name: 'glued',
+        status: 'FAILED',
+        startDate: 1,
+        input: '{}',
+      });
+      const event = (id: number, type: string): string =>
+        JSON.stringify({ id, previousEventId: id - 1, timestamp: id, type });
+      const file = join(dataDir, 'executions', 'm', 'glued.jsonl');
+      mkdirSync(join(dataDir, 'executions', 'm'), { recursive: true });
+      writeFileSync(
+        file,
+        `${event(1, 'ExecutionStarted')}\n${event(2, 'PassStateEntered').slice(0, 15)}${event(2, 'ExecutionFailed')}\n`,
+      );
+
+      const events = new ExecutionStore(dataDir).events(arn);
+
+      expect(events.map((e) => [e.id, e.type])).toEqual([
+        [1, 'ExecutionStarted'],
+        [2, 'ExecutionFailed'],
+      ]);
+      expect(readFileSync(file, 'utf8')).toBe(
+        `${event(1, 'ExecutionStarted')}\n${event(2, 'ExecutionFailed')}\n`,
+      );
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

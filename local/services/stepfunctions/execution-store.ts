@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { JsonStore } from '../../store';
+import { JsonStore, writeFileAtomic } from '../../store';
 
 /** Execution status values. */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -126,19 +126,36 @@ export class ExecutionStore {
     if (this.dataDir !== null) rmSync(join(this.dataDir, 'executions'), { recursive: true, force: true });
   }
 
+  /**
+   * Reads an execution's history, repairing what a crash mid-append leaves behind before anything is
+   * appended again (an append onto a torn tail would glue the next event to it, and that event would
+   * then be lost at the following load):
+   * - a tail after the last newline is an append that never finished, so its event was never
+   *   acknowledged (`append` returns only once the line is written): it is cut off;
+   * - a complete line that is not JSON is a torn line that a later append was glued to (files written
+   *   before this repair existed): the event that starts last on the line is kept, the torn part dropped.
+   * A repaired file is rewritten atomically, so every later load reads it as is.
+   */
   private load(arn: string): HistoryEvent[] {
     const file = this.historyFile(arn);
     if (file === null || !existsSync(file)) return [];
+    const raw = readFileSync(file);
+    const end = raw.lastIndexOf(0x0a) + 1;
+    let repaired = end < raw.length;
     const events: HistoryEvent[] = [];
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
+    for (const line of raw.subarray(0, end).toString('utf8').split('\n')) {
       if (line.trim() === '') continue;
-      try {
-        events.push(JSON.parse(line) as HistoryEvent);
-      } catch {
-        // A line torn by a crash mid-append: everything before it is intact.
-        break;
+      const whole = parseEvent(line);
+      if (whole !== undefined) {
+        events.push(whole);
+        continue;
       }
+      repaired = true;
+      const start = line.lastIndexOf('{"id":');
+      const glued = start > 0 ? parseEvent(line.slice(start)) : undefined;
+      if (glued !== undefined) events.push(glued);
     }
+    if (repaired) writeFileAtomic(file, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
     return events;
   }
 
@@ -148,5 +165,20 @@ export class ExecutionStore {
     // AWS names exclude `/` and `:`, but `.` and `..` are names too: encode so no name escapes its folder.
     const safe = encodeURIComponent(record.name).replace(/^\.+$/, (dots) => '%2E'.repeat(dots.length));
     return join(this.dataDir, 'executions', record.stateMachineName, `${safe}.jsonl`);
+  }
+}
+
+/** One history line as an event, or undefined when it is not one (torn). */
+function parseEvent(line: string): HistoryEvent | undefined {
+  try {
+    const parsed = JSON.parse(line) as Partial<HistoryEvent> | null;
+    return parsed !== null &&
+      typeof parsed === 'object' &&
+      typeof parsed.id === 'number' &&
+      typeof parsed.type === 'string'
+      ? (parsed as HistoryEvent)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -12,6 +12,40 @@ export class LambdaTaskError extends Error {
   }
 }
 
+/** Step Functions' payload quota: an execution's, a state's or a task's input or output, in UTF-8 bytes. */
+export const PAYLOAD_LIMIT_BYTES = 262_144;
+
+/** The UTF-8 size of a value as Step Functions passes it on (JSON text). */
+export function payloadBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+}
+
+/**
+ * `States.DataLimitExceeded`: a payload over `PAYLOAD_LIMIT_BYTES`. A terminal error: the engine
+ * neither retries nor catches it (it reads `isRetryable` / `isCatchable`), so no Catch, not even
+ * `States.ALL`, runs and the execution fails, as AWS's error-handling guide describes it.
+ */
+export class DataLimitExceededError extends LambdaTaskError {
+  constructor(cause: string) {
+    super('States.DataLimitExceeded', cause);
+  }
+
+  /** Read by aws-local-stepfunctions' Retry matching. */
+  get isRetryable(): boolean {
+    return false;
+  }
+
+  /** Read by aws-local-stepfunctions' Catch matching. */
+  get isCatchable(): boolean {
+    return false;
+  }
+}
+
+/** AWS's cause for a result over the quota; `subject` is the state name, or the function ARN for a Lambda result. */
+export function resultTooLargeCause(subject: string): string {
+  return `The state/task '${subject}' returned a result with a size exceeding the maximum number of bytes service limit.`;
+}
+
 /**
  * The one Lambda client Step Functions uses to run Task states, pointed at the local AWS port. Retries
  * are off: Step Functions makes one Invoke per attempt and leaves retrying to the state's Retry.

@@ -6,12 +6,20 @@ import type { ServiceContext } from '../../protocol/types';
 import type { LoadedStateMachine, TaskStateDefinition } from './definitions';
 import { ExecutionTiming } from './execution-timing';
 import type { ExecutionRecord, ExecutionStatus, ExecutionStore, HistoryEvent } from './execution-store';
-import { LambdaTaskError, invokeLambdaTask } from './lambda-task';
+import {
+  DataLimitExceededError,
+  LambdaTaskError,
+  PAYLOAD_LIMIT_BYTES,
+  invokeLambdaTask,
+  payloadBytes,
+  resultTooLargeCause,
+} from './lambda-task';
 import {
   executionAlreadyExists,
   executionDoesNotExist,
   invalidArn,
   invalidExecutionInput,
+  inputTooLarge,
   invalidName,
   invalidToken,
   stateMachineDoesNotExist,
@@ -139,6 +147,13 @@ export class StepFunctions {
     for (const record of interrupted) {
       const events = this.options.store.events(record.executionArn);
       const last = events[events.length - 1];
+      const ended = last === undefined ? undefined : terminalOutcome(last);
+      if (ended !== undefined) {
+        // The process died between recording the terminal event and updating the metadata: the
+        // history already says how the execution ended, so the metadata follows it.
+        this.options.store.update(record.executionArn, ended);
+        continue;
+      }
       const lastSeen = new Date(last?.timestamp ?? record.startDate).toISOString();
       const cause =
         `The local cloud stopped while this execution was running (its last event was at ${lastSeen}); ` +
@@ -528,6 +543,22 @@ export class StepFunctions {
           break;
         case 'StateExited':
           if (state === undefined) break;
+          if (payloadBytes(state.output) > PAYLOAD_LIMIT_BYTES) {
+            // A state's output over the quota fails the execution where it stands: no StateExited,
+            // no Catch (as AWS records it). The engine may have entered the next state already;
+            // a Task there sees `settled` before it invokes anything.
+            const details = { error: 'States.DataLimitExceeded', cause: resultTooLargeCause(state.name) };
+            this.finish(
+              execution,
+              { status: 'FAILED', ...details },
+              'ExecutionFailed',
+              'executionFailedEventDetails',
+              details,
+              event.timestamp,
+            );
+            execution.abort();
+            break;
+          }
           append(
             execution.log,
             `${state.type}StateExited`,
@@ -644,6 +675,12 @@ export class StepFunctions {
     if (execution.settled || execution.detached) {
       throw new LambdaTaskError('States.Runtime', 'The execution is no longer running.');
     }
+    if (payloadBytes(input) > PAYLOAD_LIMIT_BYTES) {
+      // The input after InputPath/Parameters is over the quota: nothing is scheduled.
+      throw new DataLimitExceededError(
+        `The state/task '${stateName}' has an input with a size exceeding the maximum number of bytes service limit.`,
+      );
+    }
     const attempt = { state: stateName, closed: false };
     execution.attempt = attempt;
     append(execution.log, 'LambdaFunctionScheduled', 'lambdaFunctionScheduledEventDetails', {
@@ -656,6 +693,9 @@ export class StepFunctions {
     const live = (): boolean => !attempt.closed && !execution.settled && !execution.detached;
     try {
       const output = await invokeLambdaTask(this.options.lambdaClient, task.Resource, input);
+      if (payloadBytes(output) > PAYLOAD_LIMIT_BYTES) {
+        throw new DataLimitExceededError(resultTooLargeCause(task.Resource));
+      }
       if (live()) {
         attempt.closed = true;
         append(execution.log, 'LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', {
@@ -697,6 +737,27 @@ export class StepFunctions {
   }
 }
 
+/** The execution outcome a terminal history event records, or undefined for other events. */
+function terminalOutcome(event: HistoryEvent): Partial<ExecutionRecord> | undefined {
+  const pick = (field: string): Partial<ExecutionRecord> => {
+    const d = (event[field] ?? {}) as { output?: unknown; error?: unknown; cause?: unknown };
+    return {
+      ...(typeof d.output === 'string' ? { output: d.output } : {}),
+      ...(typeof d.error === 'string' ? { error: d.error } : {}),
+      ...(typeof d.cause === 'string' ? { cause: d.cause } : {}),
+    };
+  };
+  const statusByType: Record<string, readonly [ExecutionStatus, string] | undefined> = {
+    ExecutionSucceeded: ['SUCCEEDED', 'executionSucceededEventDetails'],
+    ExecutionFailed: ['FAILED', 'executionFailedEventDetails'],
+    ExecutionAborted: ['ABORTED', 'executionAbortedEventDetails'],
+    ExecutionTimedOut: ['TIMED_OUT', 'executionTimedOutEventDetails'],
+  };
+  const known = statusByType[event.type];
+  if (known === undefined) return undefined;
+  return { status: known[0], stopDate: event.timestamp, ...pick(known[1]) };
+}
+
 /** Appends an event with the next id. */
 function append(
   log: ExecutionLog,
@@ -733,6 +794,9 @@ function validateName(name: string): void {
 }
 
 function parseInput(text: string): unknown {
+  if (Buffer.byteLength(text, 'utf8') > PAYLOAD_LIMIT_BYTES) {
+    throw inputTooLarge(PAYLOAD_LIMIT_BYTES);
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

@@ -32,6 +32,17 @@ export function invalidExecutionInput(reason: string): AwsError {
   return new AwsError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${reason}'`);
 }
 
+/**
+ * ValidationException for an execution input over the `input` member's modelled length (bytes of
+ * UTF-8). The member is sensitive, so the message leaves its value out.
+ */
+export function inputTooLarge(limitBytes: number): AwsError {
+  return new AwsError(
+    'ValidationException',
+    `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${limitBytes}`,
+  );
+}
+
 /** InvalidToken: a nextToken this service did not give. */
 export function invalidToken(token: string): AwsError {
   return new AwsError('InvalidToken', `Invalid Token: '${token}'`);
