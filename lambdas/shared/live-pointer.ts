@@ -52,6 +52,7 @@ export async function writeLivePointer(
       Name: name,
       Value: JSON.stringify(pointer),
       Type: 'String',
+      Tier: 'Intelligent-Tiering', // Standard holds 4 KB; current + 5 kept + pending can need Advanced's 8 KB
       Overwrite: true,
       Description: `Live deployment of service ${service} (written by the rollout state machine; do not edit)`,
     }),

@@ -38,7 +38,9 @@ interface SsmState {
 
 const TYPES: readonly ParameterType[] = ['String', 'StringList', 'SecureString'];
 const MAX_VERSIONS = 100;
+/** Value limits in bytes of UTF-8 ("4 KB" / "8 KB" in the PutParameter reference). */
 const TIER_LIMITS = { Standard: 4096, Advanced: 8192 } as const;
+const TIERS = ['Advanced', 'Intelligent-Tiering', 'Standard'] as const;
 
 /** The emulated SSM Parameter Store. */
 export class SsmEmulator {
@@ -186,24 +188,8 @@ export class SsmEmulator {
           'To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.',
       );
     }
-    const requestedTier = optionalString(input, 'Tier') ?? 'Standard';
     const existing = this.store.state.parameters[name];
-    const tier: 'Standard' | 'Advanced' =
-      requestedTier === 'Advanced' ||
-      existing?.tier === 'Advanced' ||
-      (requestedTier === 'Intelligent-Tiering' && value.length > TIER_LIMITS.Standard)
-        ? 'Advanced'
-        : 'Standard';
-    if (value.length > TIER_LIMITS[tier]) {
-      throw new AwsError(
-        'ValidationException',
-        tier === 'Standard'
-          ? 'Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, ' +
-              'upgrade the parameter to use the advanced-parameter tier. For more information, see ' +
-              'https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html'
-          : 'Advanced tier parameters support a maximum parameter value of 8192 characters.',
-      );
-    }
+    const tier = effectiveTier(optionalString(input, 'Tier'), existing?.tier, value);
     if (existing !== undefined && !overwrite) {
       throw new AwsError(
         'ParameterAlreadyExists',
@@ -391,4 +377,49 @@ function requiredName(input: Readonly<Record<string, unknown>>): string {
 
 function notFound(name: string): AwsError {
   return new AwsError('ParameterNotFound', `Parameter ${name} not found.`);
+}
+
+/**
+ * The tier a PutParameter stores, or AWS's refusal (PutParameter reference, `Tier` and `Value`):
+ * - no Tier means the account's default tier, Standard;
+ * - Standard: at most 4 KB, and never for a parameter that is already Advanced (no downgrade);
+ * - Advanced: at most 8 KB;
+ * - Intelligent-Tiering: Standard when the value fits it and the parameter is not Advanced yet,
+ *   otherwise Advanced (then at most 8 KB).
+ */
+function effectiveTier(
+  requested: string | undefined,
+  current: 'Standard' | 'Advanced' | undefined,
+  value: string,
+): 'Standard' | 'Advanced' {
+  if (requested !== undefined && !(TIERS as readonly string[]).includes(requested)) {
+    throw new AwsError(
+      'ValidationException',
+      `1 validation error detected: Value '${requested}' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [${TIERS.join(', ')}]`,
+    );
+  }
+  const bytes = Buffer.byteLength(value, 'utf8');
+  const tier =
+    requested === 'Advanced' ||
+    (requested === 'Intelligent-Tiering' && (current === 'Advanced' || bytes > TIER_LIMITS.Standard))
+      ? 'Advanced'
+      : 'Standard';
+  if (tier === 'Standard' && current === 'Advanced') {
+    throw new AwsError(
+      'ValidationException',
+      "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. " +
+        'If necessary, you can delete the advanced parameter and recreate it as a standard parameter.',
+    );
+  }
+  if (bytes > TIER_LIMITS[tier]) {
+    throw new AwsError(
+      'ValidationException',
+      tier === 'Standard'
+        ? 'Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, ' +
+            'upgrade the parameter to use the advanced-parameter tier. For more information, see ' +
+            'https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html'
+        : 'Advanced tier parameters support a maximum parameter value of 8192 characters.',
+    );
+  }
+  return tier;
 }

@@ -106,6 +106,110 @@ describe('SSM Parameter Store', () => {
     ).resolves.toMatchObject({ Tier: 'Advanced' });
   });
 
+  it('counts the 4 KB and 8 KB tier limits in bytes of UTF-8, not characters', async () => {
+    const twoByteChars = 'é'.repeat(2049); // 2,049 characters, 4,098 bytes
+
+    const standard = await failure(
+      ssm.send(new PutParameterCommand({ Name: 'utf8', Value: twoByteChars, Type: 'String' })),
+    );
+    const advanced = await failure(
+      ssm.send(
+        new PutParameterCommand({
+          Name: 'utf8-big',
+          Value: 'é'.repeat(4097),
+          Type: 'String',
+          Tier: 'Advanced',
+        }),
+      ),
+    );
+
+    expect(standard).toMatchObject({ name: 'ValidationException', status: 400 });
+    expect(standard.message).toMatch(/^Standard tier parameters support a maximum parameter value of 4096/);
+    expect(advanced).toMatchObject({
+      name: 'ValidationException',
+      message: 'Advanced tier parameters support a maximum parameter value of 8192 characters.',
+    });
+    await expect(
+      ssm.send(
+        new PutParameterCommand({ Name: 'fits', Value: 'x'.repeat(8192), Type: 'String', Tier: 'Advanced' }),
+      ),
+    ).resolves.toMatchObject({ Tier: 'Advanced' });
+  });
+
+  it('picks Advanced under Intelligent-Tiering only when the value needs it, and never downgrades', async () => {
+    const small = await ssm.send(
+      new PutParameterCommand({
+        Name: 'it',
+        Value: 'x'.repeat(4096),
+        Type: 'String',
+        Tier: 'Intelligent-Tiering',
+      }),
+    );
+    const grown = await ssm.send(
+      new PutParameterCommand({
+        Name: 'it',
+        Value: 'x'.repeat(4097),
+        Type: 'String',
+        Tier: 'Intelligent-Tiering',
+        Overwrite: true,
+      }),
+    );
+    const shrunk = await ssm.send(
+      new PutParameterCommand({
+        Name: 'it',
+        Value: 'x',
+        Type: 'String',
+        Tier: 'Intelligent-Tiering',
+        Overwrite: true,
+      }),
+    );
+    const tooBig = await failure(
+      ssm.send(
+        new PutParameterCommand({
+          Name: 'it',
+          Value: 'x'.repeat(8193),
+          Type: 'String',
+          Tier: 'Intelligent-Tiering',
+          Overwrite: true,
+        }),
+      ),
+    );
+    const downgrade = await failure(
+      ssm.send(
+        new PutParameterCommand({
+          Name: 'it',
+          Value: 'x',
+          Type: 'String',
+          Tier: 'Standard',
+          Overwrite: true,
+        }),
+      ),
+    );
+    const defaultTier = await failure(
+      ssm.send(new PutParameterCommand({ Name: 'it', Value: 'x', Type: 'String', Overwrite: true })),
+    );
+    const badTier = await failure(
+      ssm.send(
+        new PutParameterCommand({ Name: 'other', Value: 'x', Type: 'String', Tier: 'Premium' as never }),
+      ),
+    );
+
+    expect([small.Tier, grown.Tier, shrunk.Tier]).toEqual(['Standard', 'Advanced', 'Advanced']);
+    expect(tooBig.message).toBe(
+      'Advanced tier parameters support a maximum parameter value of 8192 characters.',
+    );
+    expect(downgrade).toMatchObject({ name: 'ValidationException' });
+    expect(downgrade.message).toMatch(
+      /^This parameter uses the advanced-parameter tier\. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier\./,
+    );
+    expect(defaultTier.message).toBe(downgrade.message);
+    expect(badTier.message).toBe(
+      "1 validation error detected: Value 'Premium' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Advanced, Intelligent-Tiering, Standard]",
+    );
+    const kept = await ssm.send(new GetParameterCommand({ Name: 'it' }));
+    expect(kept.Parameter).toMatchObject({ Value: 'x', Version: 3 });
+  });
+
   it('requires a Type when creating', async () => {
     await expect(
       failure(ssm.send(new PutParameterCommand({ Name: 'untyped', Value: 'x' }))),
