@@ -19,3 +19,15 @@ export const SPEC_DEFAULTS = {
   /** Scheduled health checks of the live deployment; automatic rollback is opt-in. */
   healthCheck: { autoRollback: false, failuresBeforeRollback: 3 },
 } as const;
+
+/**
+ * Size caps of a rollout spec, in bytes of UTF-8 JSON. The rollout carries the validated spec (with its
+ * defaults) in its Step Functions state, which holds 256 KiB in all, next to smoke results, timings and
+ * the live pointer; these caps keep the whole state far below that (see test/lambdas/shared/state-size.test.ts).
+ */
+export const SPEC_LIMITS = {
+  /** One smoke test's `body`, as JSON. */
+  maxSmokeBodyBytes: 16 * 1024,
+  /** The whole spec as JSON, defaults filled in. */
+  maxSpecBytes: 64 * 1024,
+} as const;

@@ -1,6 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
-import { SPEC_DEFAULTS } from './defaults';
+import { SPEC_DEFAULTS, SPEC_LIMITS } from './defaults';
 
 /**
  * The rollout spec: one JSON file that says which HuggingFace model to serve, on what, and how to prove
@@ -237,7 +237,10 @@ const smokeTest = z.strictObject({
       error: 'the request body, e.g. {"inputs": "I love this"}',
       abort: true,
     })
-    .refine((b) => JSON.stringify(b).length <= 65536, { error: 'a body of at most 64 KiB as JSON' }),
+    .refine((b) => jsonBytes(b) <= SPEC_LIMITS.maxSmokeBodyBytes, {
+      error: (issue) =>
+        `a body of at most ${SPEC_LIMITS.maxSmokeBodyBytes / 1024} KiB as JSON (this one is ${jsonBytes(issue.input)} bytes)`,
+    }),
   contentType: z
     .string({ error: 'a content type such as "application/json"' })
     .regex(/^[\w.+-]+\/[\w.+-]+(;.*)?$/, { error: 'a content type such as "application/json"' })
@@ -362,6 +365,17 @@ export const rolloutSpecSchema = z
         });
       }
     }
+    const specBytes = jsonBytes(spec);
+    if (specBytes > SPEC_LIMITS.maxSpecBytes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        input: spec,
+        message:
+          `a spec of at most ${SPEC_LIMITS.maxSpecBytes / 1024} KiB as JSON with its defaults (this one is ${specBytes} bytes; ` +
+          'the rollout carries it in a Step Functions state of 256 KiB): use smaller smoke test bodies or fewer tests',
+      });
+    }
     if (spec.rollout.maxWaitMinutes * 60 < spec.rollout.pollIntervalSeconds) {
       ctx.addIssue({
         code: 'custom',
@@ -388,4 +402,9 @@ function isRegExp(source: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Bytes of UTF-8 of a value as JSON (what Step Functions counts against its payload quota). */
+function jsonBytes(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value) ?? '').length;
 }

@@ -17,6 +17,16 @@ function issuesOf(input: unknown): string[] {
   throw new Error('expected the spec to be rejected');
 }
 
+function rejection(input: unknown): SpecInvalidError {
+  try {
+    validateSpec(input);
+  } catch (error) {
+    if (error instanceof SpecInvalidError) return error;
+    throw error;
+  }
+  throw new Error('expected the spec to be rejected');
+}
+
 describe('validateSpec', () => {
   it('fills every default of a minimal spec', () => {
     const spec = validateSpec(minimal);
@@ -34,6 +44,32 @@ describe('validateSpec', () => {
     });
     expect(spec.smokeTests[0]?.expect).toEqual({ status: 200, jsonPaths: [], maxLatencyMs: 5000 });
     expect(spec.healthCheck).toEqual({ autoRollback: false, failuresBeforeRollback: 3 });
+  });
+
+  it('rejects a smoke test body over 16 KiB of UTF-8 JSON, naming its path and the limit', () => {
+    // 8,200 two-byte characters: 16,400 bytes as JSON, yet under 16 KiB in characters.
+    const body = { inputs: 'é'.repeat(8200) };
+    const spec = { ...minimal, smokeTests: [minimal.smokeTests[0], { name: 'big', body }] };
+
+    const error = rejection(spec);
+
+    expect(error.issues.map((i) => i.path)).toEqual(['$.smokeTests[1].body']);
+    expect(error.issues[0]?.expected).toBe('a body of at most 16 KiB as JSON (this one is 16413 bytes)');
+  });
+
+  it('rejects a spec over 64 KiB as JSON with its defaults, naming $ and the limit', () => {
+    const smokeTests = Array.from({ length: 5 }, (_, i) => ({
+      name: `test ${i}`,
+      body: { inputs: 'x'.repeat(14_000) },
+    }));
+
+    const error = rejection({ ...minimal, smokeTests });
+
+    expect(error.issues.map((i) => i.path)).toEqual(['$']);
+    expect(error.issues[0]?.expected).toMatch(
+      /^a spec of at most 64 KiB as JSON with its defaults \(this one is \d+ bytes; the rollout carries it in a Step Functions state of 256 KiB\)/,
+    );
+    expect(validateSpec({ ...minimal, smokeTests: smokeTests.slice(0, 4) }).smokeTests).toHaveLength(4);
   });
 
   it('rejects a misspelt task and suggests the right one', () => {
