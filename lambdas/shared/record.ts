@@ -46,12 +46,15 @@ export function toDeploymentRecord(state: RolloutState, finishedAt: string): Dep
   };
 }
 
-/** Sums step timings per step name (Check Endpoint runs once per poll), keeping first-seen order. */
+/**
+ * Sums step timings per step name, keeping first-seen order. The state already keeps one entry per
+ * step (with `runs`); entries without `runs` (one per run, as older states have them) count once each.
+ */
 export function aggregateTimings(timings: RolloutState['timings']): DeploymentRecord['timings'] {
   const byStep = new Map<string, { durationMs: number; runs: number }>();
   for (const t of timings) {
     const seen = byStep.get(t.step) ?? { durationMs: 0, runs: 0 };
-    byStep.set(t.step, { durationMs: seen.durationMs + t.durationMs, runs: seen.runs + 1 });
+    byStep.set(t.step, { durationMs: seen.durationMs + t.durationMs, runs: seen.runs + (t.runs ?? 1) });
   }
   return [...byStep].map(([step, total]) => ({ step, ...total }));
 }

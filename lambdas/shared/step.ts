@@ -1,10 +1,12 @@
 import { logger } from './logger';
 import { AwsTransientError, InvalidStepInputError, errorMessage, isTransientAwsError } from './errors';
+import { addTiming, boundState } from './state-bounds';
 import type { RolloutState } from './types';
 
 /**
  * Wraps a step's core as a Lambda handler: checks the input is a rollout state, adds log context,
- * records the step's wall time in `timings`, and turns transient AWS failures into `AwsTransientError`
+ * adds the step's wall time to its entry in `timings` (one per step, however often it runs), keeps the
+ * state within its bounds (state-bounds.ts), and turns transient AWS failures into `AwsTransientError`
  * (which every Task retries). Other errors pass through with their names: those names are what the
  * ASL's Retry and Catch match.
  */
@@ -21,10 +23,10 @@ export function rolloutStep(
       const next = await core(state);
       const durationMs = Date.now() - started;
       logger.info(`${step} done`, { durationMs });
-      return {
+      return boundState({
         ...next,
-        timings: [...next.timings, { step, startedAt: new Date(started).toISOString(), durationMs }],
-      };
+        timings: addTiming(next.timings, step, new Date(started).toISOString(), durationMs),
+      });
     } catch (error) {
       throw translateError(step, error);
     }

@@ -88,11 +88,18 @@ export interface SmokeResult {
   readonly servedBy?: string;
 }
 
-/** Wall time of one step execution (Check Endpoint appears once per poll). */
+/**
+ * Wall time of one step, summed over its runs: one entry per step name, so the state does not grow
+ * with each poll (Check Endpoint runs once per poll, up to 2,160 times in a 180-minute wait).
+ */
 export interface StepTiming {
   readonly step: string;
+  /** When the step first ran (ISO 8601). */
   readonly startedAt: string;
+  /** Total over its runs. */
   readonly durationMs: number;
+  /** How many times it ran; absent means once. */
+  readonly runs?: number;
 }
 
 /** What went wrong, set by the ASL's "Record <Step> Failure" states and completed by Clean Up. */
