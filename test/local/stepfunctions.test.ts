@@ -251,15 +251,23 @@ describe('Step Functions executions', () => {
   });
 });
 
+const syncClients: SFNClient[] = [];
+
 /** StartSyncExecution has a `sync-` host prefix; against a local endpoint it must be disabled. */
 function syncClient(): SFNClient {
-  return new SFNClient({
+  const client = new SFNClient({
     endpoint: h.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     disableHostPrefix: true,
   });
+  syncClients.push(client);
+  return client;
 }
+
+afterAll(() => {
+  for (const client of syncClients) client.destroy();
+});
 
 describe('Step Functions payload quota (256 KiB)', () => {
   const LIMIT = 262_144;
