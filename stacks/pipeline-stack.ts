@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -16,12 +16,17 @@ import {
   rolloutStateMachineName,
   stepFunctionName,
 } from '../pipeline/names';
-import { DEFAULT_ALARM_CONSECUTIVE_FAILURES } from '../pipeline/health-schedule';
+import { DEFAULT_ALARM_CONSECUTIVE_FAILURES, healthAlarmName } from '../pipeline/health-schedule';
 import { DEFAULT_HEALTH_CHECK_SCHEDULE, scheduleRateMinutes } from './config';
 import { AslStateMachine } from './constructs/asl-state-machine';
 import { CatalogFunction, REPO_ROOT } from './constructs/catalog-function';
 import { ServiceHealthCheck } from './constructs/service-health-check';
-import { permissionStatements, rolloutStateMachineArn, type ServiceBinding } from './resource-arns';
+import {
+  permissionStatements,
+  rolloutStateMachineArn,
+  type ServiceBinding,
+  servingGrantPolicyArns,
+} from './resource-arns';
 
 /** Failed health checks in a row that raise a service's alarm, when not given (shared with the local cloud). */
 export { DEFAULT_ALARM_CONSECUTIVE_FAILURES };
@@ -116,6 +121,30 @@ export class PipelineStack extends Stack {
       masterKey: key,
       enforceSSL: true,
     });
+    // A topic policy replaces SNS's default one, so without this statement CloudWatch may not publish
+    // and alarm notifications are silently dropped ("not authorized to perform: SNS:Publish"). Only
+    // this account's health alarms of these services may.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowHealthAlarms',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnEquals: {
+            'aws:SourceArn': services.map((s) =>
+              this.formatArn({
+                service: 'cloudwatch',
+                resource: 'alarm',
+                resourceName: healthAlarmName(prefix, s.service),
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            ),
+          },
+        },
+      }),
+    );
 
     const ctx: CatalogContext = {
       prefix,
@@ -146,6 +175,9 @@ export class PipelineStack extends Stack {
         logRetention,
         ...(props.prebuiltBundlesDir === undefined ? {} : { prebuiltBundlesDir: props.prebuiltBundlesDir }),
       });
+      servingGrantPolicyArns(this, spec.permissions, project).forEach((arn, i) =>
+        fn.role.addManagedPolicy(ManagedPolicy.fromManagedPolicyArn(fn, `ServingGrant${i}`, arn)),
+      );
       fn.grantCatalogPermissions(
         permissionStatements(this, spec.permissions, project),
         spec.permissions.flatMap((p) =>
