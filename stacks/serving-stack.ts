@@ -231,7 +231,7 @@ export class ServingStack extends Stack {
     const id = kind === 'distribution' ? 'PipelineDistributionGrant' : 'PipelineApiKeyGrant';
     new ManagedPolicy(this, id, {
       managedPolicyName: servingGrantPolicyName(this.prefix, this.service, kind, this.region),
-      description: `Lets the ${this.prefix} pipeline's functions use the ${this.service} service's ${kind} (${actions.join(', ')})`,
+      description: `${actions.join(', ')} on the ${this.service} service's ${kind}: attached by name to the ${this.prefix} pipeline's functions (and a CI role, docs/ci-cd.md)`,
       statements: [new PolicyStatement({ actions, resources })],
     });
   }
