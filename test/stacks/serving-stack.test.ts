@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PROXY_FUNCTION } from '../../lambdas/catalog';
 import { ServingStack, type ServingStackProps } from '../../stacks/serving-stack';
@@ -253,6 +254,20 @@ describe('ServingStack CloudFront', () => {
     ).toEqual(['allow-all', 'allow-all']);
     const all = JSON.stringify([template.toJSON(), withHttp.toJSON()]);
     expect(all).not.toContain('redirect-to-https');
+  });
+
+  it.each([
+    ['api-key', /callers need the API key/],
+    ['none', /^(?!.*API key).*auth 'none' the API is public by choice/],
+  ] as const)('gives the CFR2 (no web ACL) acknowledgment a reason true of auth %s', (auth, reason) => {
+    const { stack } = synthServing({ auth });
+    const acks = stack.cdn.distribution.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .filter(([id]) => id.includes('AwsSolutions-CFR2'))
+      .map(([, text]) => text);
+
+    expect(acks).toEqual([expect.stringMatching(reason) as unknown]);
   });
 
   it('never caches error answers', () => {
