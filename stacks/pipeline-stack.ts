@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -175,7 +175,9 @@ export class PipelineStack extends Stack {
         logRetention,
         ...(props.prebuiltBundlesDir === undefined ? {} : { prebuiltBundlesDir: props.prebuiltBundlesDir }),
       });
-      servingGrantPolicyArns(this, spec.permissions, project).forEach((arn, i) =>
+      const grantPolicies = servingGrantPolicyArns(this, spec.permissions, project);
+      checkManagedPolicyQuota(fn, spec.id, grantPolicies.length);
+      grantPolicies.forEach((arn, i) =>
         fn.role.addManagedPolicy(ManagedPolicy.fromManagedPolicyArn(fn, `ServingGrant${i}`, arn)),
       );
       fn.grantCatalogPermissions(
@@ -250,6 +252,27 @@ export class PipelineStack extends Stack {
       description: 'Subscribe to get rollout and health notifications',
     });
     new CfnOutput(this, 'LockTableName', { value: this.lockTable.tableName });
+  }
+}
+
+/** IAM's default quota of managed policies attached to one role, and the most it can be raised to. */
+export const MANAGED_POLICIES_PER_ROLE = { default: 10, max: 20 } as const;
+
+/**
+ * A function attaches one serving grant policy per service: refuse what IAM can never attach, and warn
+ * where the account needs its quota raised first (Service Quotas, "Managed policies per role").
+ */
+function checkManagedPolicyQuota(fn: CatalogFunction, stepId: string, count: number): void {
+  if (count > MANAGED_POLICIES_PER_ROLE.max) {
+    throw new Error(
+      `Function ${stepId} would attach ${count} serving grant policies (one per service), over IAM's hard limit of ${MANAGED_POLICIES_PER_ROLE.max} managed policies per role; split the services between two apps with different prefixes.`,
+    );
+  }
+  if (count > MANAGED_POLICIES_PER_ROLE.default) {
+    Annotations.of(fn).addWarningV2(
+      'hf-rollout:managedPoliciesPerRole',
+      `Function ${stepId} attaches ${count} serving grant policies (one per service); IAM allows ${MANAGED_POLICIES_PER_ROLE.default} per role unless the account's "Managed policies per role" quota is raised (up to ${MANAGED_POLICIES_PER_ROLE.max}).`,
+    );
   }
 }
 

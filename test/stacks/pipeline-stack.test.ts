@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Function as LambdaFunction, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -228,6 +228,32 @@ describe('PipelineStack IAM', () => {
     expect(text).not.toContain('Fn::GetStackOutput');
     expect(text).not.toContain('Fn::ImportValue');
     expect(pipeline.dependencies.map((d) => d.stackName).sort()).toEqual([]);
+  });
+
+  it("warns past IAM's default of 10 managed policies per role and refuses past its limit of 20", () => {
+    const bindings = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        service: `svc${i}`,
+        proxyFunctionName: `${PREFIX}-svc${i}-proxy`,
+        hasApiKey: true,
+      }));
+    const build = (n: number) => {
+      const stack = new PipelineStack(testApp(), 'HfRollout-Pipeline', {
+        prefix: PREFIX,
+        services: bindings(n),
+        prebuiltBundlesDir: prebuiltBundles(),
+      });
+      return Annotations.fromStack(stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('Managed policies per role'),
+      );
+    };
+
+    expect(build(10)).toEqual([]);
+    expect(build(11).length).toBeGreaterThan(0);
+    expect(() => build(21)).toThrow(
+      /21 serving grant policies .* hard limit of 20 managed policies per role/,
+    );
   });
 
   it('passes the SageMaker roles to SageMaker only (iam:PassedToService)', () => {
