@@ -3,9 +3,19 @@
  * execution name and also the name of its SageMaker model, endpoint config and endpoint (the three live
  * in separate namespaces), so every resource traces back to its rollout at a glance.
  *
- * Shape: `<service>-<model slug>-<yyyymmdd>-<hhmmss>-<4 hex>`, at most 63 characters and matching
- * SageMaker's `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}` (also a valid execution name, which allows 80).
+ * Shape: `<service>--<model slug>-<yyyymmdd>-<hhmmss>-<4 hex>`, at most 63 characters and matching
+ * SageMaker's `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}` (also a valid execution name, which allows 80). The
+ * double hyphen ends the service part: service names never contain one, so the IAM pattern
+ * `sentiment--*` cannot cover `sentiment-v2--...` (as `sentiment-*` would).
  */
+
+/** Ends the service part of every rollout id and SageMaker resource name (service names have no `--`). */
+export const SERVICE_NAME_SEPARATOR = '--';
+
+/** Start of every SageMaker resource name (and rollout id) of `service`: `sentiment--`. */
+export function serviceResourcePrefix(service: string): string {
+  return `${service}${SERVICE_NAME_SEPARATOR}`;
+}
 
 /** Longest SageMaker endpoint / config / model name. */
 export const MAX_RESOURCE_NAME_LENGTH = 63;
@@ -48,14 +58,14 @@ export function newRolloutId(
   const suffix = Math.floor(random() * 0x10000)
     .toString(16)
     .padStart(4, '0');
-  const id = `${service}-${modelSlug(modelId)}-${compactUtc(now)}-${suffix}`;
+  const id = `${serviceResourcePrefix(service)}${modelSlug(modelId)}-${compactUtc(now)}-${suffix}`;
   if (!isResourceName(id)) {
     throw new Error(`Generated rollout id "${id}" is not a valid SageMaker name; shorten the service name.`);
   }
   return id;
 }
 
-/** A rollout id for a rollback of a service: `<service>-rollback-<yyyymmdd>-<hhmmss>-<4 hex>`. */
+/** A rollout id for a rollback of a service: `<service>--rollback-<yyyymmdd>-<hhmmss>-<4 hex>`. */
 export function newRollbackId(
   service: string,
   now: Date = new Date(),
@@ -64,7 +74,7 @@ export function newRollbackId(
   const suffix = Math.floor(random() * 0x10000)
     .toString(16)
     .padStart(4, '0');
-  return `${service}-rollback-${compactUtc(now)}-${suffix}`;
+  return `${serviceResourcePrefix(service)}rollback-${compactUtc(now)}-${suffix}`;
 }
 
 /** True when `name` is a valid SageMaker endpoint/config/model name. */
@@ -120,4 +130,39 @@ export function lockTableName(prefix: string): string {
 /** SNS topic for rollout and health notifications. */
 export function notificationTopicName(prefix: string): string {
   return `${prefix}-notifications`;
+}
+
+/**
+ * Longest AWS region name (`ap-southeast-4`, `cn-northwest-1`, `us-isob-east-1`): account-global names
+ * carry the region, and when the region is only known at deploy time their length is checked with this.
+ */
+export const MAX_REGION_NAME_LENGTH = 14;
+
+/**
+ * IAM role SageMaker assumes for a service's models, e.g. `hf-rollout-sentiment-sm-eu-central-2`. IAM
+ * names are account-wide, so the region is part of it: the same app deploys to two regions of one
+ * account side by side. At most 20 + 20 + 18 = 58 of IAM's 64 characters.
+ */
+export function sagemakerRoleName(prefix: string, service: string, region: string): string {
+  return `${prefix}-${service}-sm-${region}`;
+}
+
+/**
+ * Customer managed policy through which the pipeline reaches a serving stack's resources whose ids
+ * only that stack knows (its CloudFront distribution, its API key secret), e.g.
+ * `hf-rollout-sentiment-eu-central-2-distribution`. The serving stack keeps its statements current;
+ * the pipeline attaches it by this name. Account-wide like every IAM name, so it carries the region.
+ */
+export function servingGrantPolicyName(
+  prefix: string,
+  service: string,
+  kind: 'distribution' | 'api-key-secret',
+  region: string,
+): string {
+  return `${prefix}-${service}-${region}-${kind}`;
+}
+
+/** Log group of a state machine, under `/aws/vendedlogs/states/` as Step Functions recommends. */
+export function stateMachineLogGroupName(stateMachineName: string, uniqueSuffix: string): string {
+  return `/aws/vendedlogs/states/${stateMachineName}-${uniqueSuffix}`;
 }

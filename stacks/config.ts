@@ -21,6 +21,11 @@ export type ApiAuth = 'api-key' | 'none';
 export const DEFAULT_SERVICES: readonly string[] = ['sentiment'];
 /** API authentication when context `auth` is unset. */
 export const DEFAULT_AUTH: ApiAuth = 'api-key';
+/**
+ * Whether CloudFront also answers plain HTTP when context `allowHttp` is unset: no. With HTTP, the API
+ * key and the payloads cross the internet in cleartext; turn it on only for clients that cannot do TLS.
+ */
+export const DEFAULT_ALLOW_HTTP = false;
 
 /** Settings of one deployment of the app. */
 export interface AppConfig {
@@ -31,6 +36,8 @@ export interface AppConfig {
   /** EventBridge Scheduler `rate(...)` expression of the health check. */
   readonly healthCheckSchedule: string;
   readonly auth: ApiAuth;
+  /** Context `allowHttp`: CloudFront also serves plain HTTP viewers (cleartext; see README). */
+  readonly allowHttp: boolean;
   /** Context `prebuiltBundlesDir`: deploy `<dir>/<function id>/index.js` (e.g. the local cloud's build) instead of bundling. */
   readonly prebuiltBundlesDir?: string;
 }
@@ -51,12 +58,14 @@ export function readAppConfig(node: Node): AppConfig {
   if (auth !== 'api-key' && auth !== 'none') {
     throw new Error(`Context "auth" is "${auth}"; use "api-key" (default) or "none".`);
   }
+  const allowHttp = booleanContext(node, 'allowHttp') ?? DEFAULT_ALLOW_HTTP;
   const prebuiltBundlesDir = stringContext(node, 'prebuiltBundlesDir');
   return {
     prefix,
     services,
     healthCheckSchedule,
     auth,
+    allowHttp,
     ...(prebuiltBundlesDir === undefined ? {} : { prebuiltBundlesDir }),
   };
 }
@@ -108,4 +117,12 @@ function stringContext(node: Node, key: string): string | undefined {
     throw new Error(`Context "${key}" is ${JSON.stringify(value)}; give a non-empty string.`);
   }
   return value.trim();
+}
+
+/** A boolean context value: `true`/`false` from cdk.json, or the strings `true`/`false` from `-c`. */
+function booleanContext(node: Node, key: string): boolean | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new Error(`Context "${key}" is ${JSON.stringify(value)}; use true or false (e.g. -c ${key}=true).`);
 }

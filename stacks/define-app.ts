@@ -1,4 +1,4 @@
-import type { App } from 'aws-cdk-lib';
+import type { App, Environment } from 'aws-cdk-lib';
 import type { AppConfig } from './config';
 import { PipelineStack } from './pipeline-stack';
 import { ServingStack } from './serving-stack';
@@ -11,32 +11,40 @@ export interface AppStacks {
 
 /**
  * Adds the app's stacks to `app`: `HfRollout-<service>` per service and `HfRollout-Pipeline`, which
- * reads each serving stack's binding (the distribution id and API key secret are stack references,
- * everything else is built from pipeline/names.ts) and deploys after them.
+ * deploys after them and knows them only by names (pipeline/names.ts): no cross-stack reference, so no
+ * grant goes stale when a serving stack replaces a resource (see stacks/resource-arns.ts).
  */
-export function defineApp(app: App, config: AppConfig): AppStacks {
+export function defineApp(app: App, config: AppConfig, env?: Environment): AppStacks {
   const bundles =
     config.prebuiltBundlesDir === undefined ? {} : { prebuiltBundlesDir: config.prebuiltBundlesDir };
+  // Without env the stacks are environment-agnostic (deploy to the CLI's account and region).
+  const where = env === undefined ? {} : { env };
   const serving = config.services.map(
     (service) =>
       new ServingStack(app, `HfRollout-${service}`, {
         description: `HF rollout: inference API of the ${service} service (proxy, API Gateway, CloudFront)`,
+        ...where,
         prefix: config.prefix,
         service,
         auth: config.auth,
+        allowHttp: config.allowHttp,
         ...bundles,
       }),
   );
   const pipeline = new PipelineStack(app, 'HfRollout-Pipeline', {
     description:
       'HF rollout: rollout and health-check state machines, step functions, lock table, notifications',
+    ...where,
     prefix: config.prefix,
     services: serving.map((s) => s.binding),
     healthCheckSchedule: config.healthCheckSchedule,
     ...bundles,
   });
   for (const stack of serving) {
-    pipeline.addStackDependency(stack, 'The pipeline grants access to its resources by name');
+    pipeline.addStackDependency(
+      stack,
+      "The pipeline attaches the serving stack's grant policies and passes its SageMaker role, by name",
+    );
   }
   return { serving, pipeline };
 }

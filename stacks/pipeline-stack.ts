@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -16,12 +16,17 @@ import {
   rolloutStateMachineName,
   stepFunctionName,
 } from '../pipeline/names';
-import { DEFAULT_ALARM_CONSECUTIVE_FAILURES } from '../pipeline/health-schedule';
+import { DEFAULT_ALARM_CONSECUTIVE_FAILURES, healthAlarmName } from '../pipeline/health-schedule';
 import { DEFAULT_HEALTH_CHECK_SCHEDULE, scheduleRateMinutes } from './config';
 import { AslStateMachine } from './constructs/asl-state-machine';
 import { CatalogFunction, REPO_ROOT } from './constructs/catalog-function';
 import { ServiceHealthCheck } from './constructs/service-health-check';
-import { permissionStatements, rolloutStateMachineArn, type ServiceBinding } from './resource-arns';
+import {
+  permissionStatements,
+  rolloutStateMachineArn,
+  type ServiceBinding,
+  servingGrantPolicyArns,
+} from './resource-arns';
 
 /** Failed health checks in a row that raise a service's alarm, when not given (shared with the local cloud). */
 export { DEFAULT_ALARM_CONSECUTIVE_FAILURES };
@@ -116,6 +121,30 @@ export class PipelineStack extends Stack {
       masterKey: key,
       enforceSSL: true,
     });
+    // A topic policy replaces SNS's default one, so without this statement CloudWatch may not publish
+    // and alarm notifications are silently dropped ("not authorized to perform: SNS:Publish"). Only
+    // this account's health alarms of these services may.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowHealthAlarms',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnEquals: {
+            'aws:SourceArn': services.map((s) =>
+              this.formatArn({
+                service: 'cloudwatch',
+                resource: 'alarm',
+                resourceName: healthAlarmName(prefix, s.service),
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            ),
+          },
+        },
+      }),
+    );
 
     const ctx: CatalogContext = {
       prefix,
@@ -146,6 +175,11 @@ export class PipelineStack extends Stack {
         logRetention,
         ...(props.prebuiltBundlesDir === undefined ? {} : { prebuiltBundlesDir: props.prebuiltBundlesDir }),
       });
+      const grantPolicies = servingGrantPolicyArns(this, spec.permissions, project);
+      checkManagedPolicyQuota(fn, spec.id, grantPolicies.length);
+      grantPolicies.forEach((arn, i) =>
+        fn.role.addManagedPolicy(ManagedPolicy.fromManagedPolicyArn(fn, `ServingGrant${i}`, arn)),
+      );
       fn.grantCatalogPermissions(
         permissionStatements(this, spec.permissions, project),
         spec.permissions.flatMap((p) =>
@@ -218,6 +252,27 @@ export class PipelineStack extends Stack {
       description: 'Subscribe to get rollout and health notifications',
     });
     new CfnOutput(this, 'LockTableName', { value: this.lockTable.tableName });
+  }
+}
+
+/** IAM's default quota of managed policies attached to one role, and the most it can be raised to. */
+export const MANAGED_POLICIES_PER_ROLE = { default: 10, max: 20 } as const;
+
+/**
+ * A function attaches one serving grant policy per service: refuse what IAM can never attach, and warn
+ * where the account needs its quota raised first (Service Quotas, "Managed policies per role").
+ */
+function checkManagedPolicyQuota(fn: CatalogFunction, stepId: string, count: number): void {
+  if (count > MANAGED_POLICIES_PER_ROLE.max) {
+    throw new Error(
+      `Function ${stepId} would attach ${count} serving grant policies (one per service), over IAM's hard limit of ${MANAGED_POLICIES_PER_ROLE.max} managed policies per role; split the services between two apps with different prefixes.`,
+    );
+  }
+  if (count > MANAGED_POLICIES_PER_ROLE.default) {
+    Annotations.of(fn).addWarningV2(
+      'hf-rollout:managedPoliciesPerRole',
+      `Function ${stepId} attaches ${count} serving grant policies (one per service); IAM allows ${MANAGED_POLICIES_PER_ROLE.default} per role unless the account's "Managed policies per role" quota is raised (up to ${MANAGED_POLICIES_PER_ROLE.max}).`,
+    );
   }
 }
 

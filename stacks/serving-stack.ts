@@ -1,17 +1,24 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { PROXY_FUNCTION } from '../lambdas/catalog';
-import { proxyFunctionName, serviceParameterName } from '../pipeline/names';
-import { type ApiAuth, DEFAULT_AUTH } from './config';
+import { proxyFunctionName, serviceParameterName, servingGrantPolicyName } from '../pipeline/names';
+import { type ApiAuth, DEFAULT_ALLOW_HTTP, DEFAULT_AUTH } from './config';
 import { CatalogFunction } from './constructs/catalog-function';
 import { InferenceApi } from './constructs/inference-api';
 import { InferenceCdn } from './constructs/inference-cdn';
 import { SageMakerExecutionRole } from './constructs/sagemaker-execution-role';
 import { acknowledge } from './nag';
-import { permissionStatements, type ServiceBinding } from './resource-arns';
+import {
+  permissionStatements,
+  sagemakerRoleNameIn,
+  type ServiceBinding,
+  type ServingOwnedKind,
+  servingOwnedActions,
+} from './resource-arns';
 
 /** Usage plan and stage steady-state rate when not given (requests per second). */
 export const DEFAULT_THROTTLE_RATE_LIMIT = 50;
@@ -34,6 +41,12 @@ export interface ServingStackProps extends StackProps {
    * @default 'api-key'
    */
   readonly auth?: ApiAuth;
+  /**
+   * Let CloudFront answer plain HTTP viewers too (clients that cannot do TLS). The API key and the
+   * payloads then travel in cleartext; never a redirect (clients do not reliably re-send a POST body).
+   * @default false - HTTPS only
+   */
+  readonly allowHttp?: boolean;
   /**
    * Steady-state requests per second allowed (usage plan and stage).
    * @default 50
@@ -92,10 +105,14 @@ export class ServingStack extends Stack {
   readonly cdn: InferenceCdn;
   /** The REST API. */
   readonly api: InferenceApi;
+  private readonly prefix: string;
+  private readonly service: string;
 
   constructor(scope: Construct, id: string, props: ServingStackProps) {
     super(scope, id, props);
     const { prefix, service } = props;
+    this.prefix = prefix;
+    this.service = service;
     const auth = props.auth ?? DEFAULT_AUTH;
     const throttleRateLimit = props.throttleRateLimit ?? DEFAULT_THROTTLE_RATE_LIMIT;
     const throttleBurstLimit = props.throttleBurstLimit ?? DEFAULT_THROTTLE_BURST_LIMIT;
@@ -104,7 +121,7 @@ export class ServingStack extends Stack {
     validate(props, throttleRateLimit, throttleBurstLimit, modelCacheTtlSeconds);
 
     const sagemaker = new SageMakerExecutionRole(this, 'SageMakerRole', {
-      roleName: `${prefix}-${service}-sagemaker`,
+      roleName: sagemakerRoleNameIn(this, prefix, service),
       service,
       ...(props.imageRepositoryArns === undefined ? {} : { imageRepositoryArns: props.imageRepositoryArns }),
     });
@@ -151,6 +168,7 @@ export class ServingStack extends Stack {
       originVerifyValue,
       modelCacheTtlSeconds,
       apiKeyInCacheKey: auth === 'api-key',
+      allowHttp: props.allowHttp ?? DEFAULT_ALLOW_HTTP,
       comment: `${prefix} ${service} inference API`,
       ...(props.webAclArn === undefined ? {} : { webAclArn: props.webAclArn }),
     });
@@ -170,13 +188,20 @@ export class ServingStack extends Stack {
       }),
     });
 
-    this.binding = {
-      service,
-      proxyFunctionName: functionName,
-      distributionId: this.cdn.distribution.distributionId,
-      sagemakerRoleArn: sagemaker.roleArn,
-      apiKeySecretArn,
-    };
+    // What the pipeline's functions need of the distribution and the API key secret, granted here where
+    // their ids are known and kept current by same-stack references; the pipeline attaches these
+    // policies by name (resource-arns.ts servingGrantPolicyArns), so no cross-stack reference goes stale.
+    this.grantToPipeline('distribution', [
+      this.formatArn({
+        service: 'cloudfront',
+        region: '',
+        resource: 'distribution',
+        resourceName: this.cdn.distribution.distributionId,
+      }),
+    ]);
+    if (apiKeySecretArn !== null) this.grantToPipeline('api-key-secret', [apiKeySecretArn]);
+
+    this.binding = { service, proxyFunctionName: functionName, hasApiKey: apiKeySecretArn !== null };
     this.proxy.grantCatalogPermissions(
       permissionStatements(this, PROXY_FUNCTION.permissions, { prefix, services: [this.binding] }),
     );
@@ -197,6 +222,18 @@ export class ServingStack extends Stack {
           : 'API key: aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
     });
     new CfnOutput(this, 'ProxyFunctionName', { value: functionName });
+  }
+
+  /** The customer managed policy through which pipeline functions reach `resources` of `kind`. */
+  private grantToPipeline(kind: ServingOwnedKind, resources: string[]): void {
+    const actions = servingOwnedActions(kind);
+    if (actions.length === 0) return;
+    const id = kind === 'distribution' ? 'PipelineDistributionGrant' : 'PipelineApiKeyGrant';
+    new ManagedPolicy(this, id, {
+      managedPolicyName: servingGrantPolicyName(this.prefix, this.service, kind, this.region),
+      description: `${actions.join(', ')} on the ${this.service} service's ${kind}: attached by name to the ${this.prefix} pipeline's functions (and a CI role, docs/ci-cd.md)`,
+      statements: [new PolicyStatement({ actions, resources })],
+    });
   }
 }
 

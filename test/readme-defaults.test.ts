@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { validateSpec } from '../pipeline/spec';
 import { DEFAULT_PREFIX } from '../pipeline/names';
-import { DEFAULT_AUTH, DEFAULT_HEALTH_CHECK_SCHEDULE, DEFAULT_SERVICES } from '../stacks/config';
+import {
+  DEFAULT_ALLOW_HTTP,
+  DEFAULT_AUTH,
+  DEFAULT_HEALTH_CHECK_SCHEDULE,
+  DEFAULT_SERVICES,
+} from '../stacks/config';
 import { LOCAL_CLOUD_DEFAULTS } from '../local/cloud';
 
 /** Rows `| \`key\` ... | \`value\` |` of the README table under `heading`. */
@@ -62,6 +67,7 @@ describe('README default settings', () => {
       services: DEFAULT_SERVICES,
       prefix: DEFAULT_PREFIX,
       auth: DEFAULT_AUTH,
+      allowHttp: DEFAULT_ALLOW_HTTP,
       healthCheckSchedule: DEFAULT_HEALTH_CHECK_SCHEDULE,
     });
   });

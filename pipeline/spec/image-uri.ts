@@ -4,22 +4,53 @@ import type { ImageChoice } from './schema';
  * Resolves the HuggingFace inference DLC (Deep Learning Container) image URI for a region from the
  * framework versions in the spec. The registry account differs by region and the image tag's OS suffix
  * by version combination (source: aws/sagemaker-python-sdk image_uri_config/huggingface.json and the
- * DLC release notes). Unknown combinations fail with the list of known ones; an explicit `uri` bypasses
- * the table.
+ * DLC release notes). Unknown combinations and regions without a published registry fail with the
+ * list of known ones; an explicit `uri` bypasses the table.
  */
 
-/** ECR registry accounts of the DLC images, by region; every other region uses DEFAULT_DLC_ACCOUNT. */
-const DLC_ACCOUNTS: Readonly<Record<string, string>> = {
+/**
+ * ECR registry account of the HuggingFace PyTorch inference DLC images, by region: every region the
+ * SageMaker Python SDK publishes for `huggingface` inference images (sagemaker-core/src/sagemaker/core/
+ * image_uri_config/huggingface.json, identical for every release in DLC_RELEASES). A region missing here
+ * has no published image; it is refused rather than guessed.
+ */
+export const DLC_ACCOUNTS: Readonly<Record<string, string>> = {
   'af-south-1': '626614931356',
   'ap-east-1': '871362719292',
+  'ap-northeast-1': '763104351884',
+  'ap-northeast-2': '763104351884',
   'ap-northeast-3': '364406365360',
+  'ap-south-1': '763104351884',
+  'ap-south-2': '772153158452',
+  'ap-southeast-1': '763104351884',
+  'ap-southeast-2': '763104351884',
+  'ap-southeast-3': '907027046896',
+  'ap-southeast-4': '457447274322',
+  'ca-central-1': '763104351884',
+  'ca-west-1': '204538143572',
   'cn-north-1': '727897471807',
   'cn-northwest-1': '727897471807',
+  'eu-central-1': '763104351884',
+  'eu-central-2': '380420809688',
+  'eu-north-1': '763104351884',
   'eu-south-1': '692866216735',
+  'eu-south-2': '503227376785',
+  'eu-west-1': '763104351884',
+  'eu-west-2': '763104351884',
+  'eu-west-3': '763104351884',
+  'il-central-1': '780543022126',
+  'me-central-1': '914824155844',
   'me-south-1': '217643126080',
+  'sa-east-1': '763104351884',
+  'us-east-1': '763104351884',
+  'us-east-2': '763104351884',
+  'us-gov-east-1': '446045086412',
   'us-gov-west-1': '442386744353',
+  'us-iso-east-1': '886529160074',
+  'us-isob-east-1': '094389454867',
+  'us-west-1': '763104351884',
+  'us-west-2': '763104351884',
 };
-const DEFAULT_DLC_ACCOUNT = '763104351884';
 
 /** A released HuggingFace PyTorch inference DLC: the versions it pairs and its OS/CUDA tag suffixes. */
 interface DlcRelease {
@@ -59,12 +90,24 @@ export function resolveImageUri(choice: ImageChoice, region: string): string {
         `Known combinations: ${known}. Pick one of them, or set model.image.uri to an image you know exists.`,
     );
   }
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
-    throw new ImageNotFoundError(`"${region}" is not an AWS region name; set AWS_REGION (e.g. us-east-1).`);
+  const account = DLC_ACCOUNTS[region];
+  if (account === undefined) {
+    throw new ImageNotFoundError(
+      `No HuggingFace inference DLC registry is published for region "${region}". ` +
+        `Supported regions: ${Object.keys(DLC_ACCOUNTS).join(', ')}. ` +
+        'Deploy in one of them, or set model.image.uri to an image you know exists in this region.',
+    );
   }
-  const account = DLC_ACCOUNTS[region] ?? DEFAULT_DLC_ACCOUNT;
-  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const domain = ecrDomain(region);
   const suffix =
     choice.device === 'gpu' ? `gpu-${release.python}-${release.gpu}` : `cpu-${release.python}-${release.cpu}`;
   return `${account}.dkr.ecr.${region}.${domain}/huggingface-pytorch-inference:${release.pytorch}-transformers${release.transformers}-${suffix}`;
+}
+
+/** DNS suffix of ECR in a region's partition (China, the two ISO partitions, or the commercial one). */
+function ecrDomain(region: string): string {
+  if (region.startsWith('cn-')) return 'amazonaws.com.cn';
+  if (region.startsWith('us-isob-')) return 'sc2s.sgov.gov';
+  if (region.startsWith('us-iso-')) return 'c2s.ic.gov';
+  return 'amazonaws.com';
 }

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { Fn, Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, type StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { stateMachineLogGroupName } from '../../pipeline/names';
 import { ignoreCfnLintRule } from '../cfn-lint';
 import { acknowledge, acknowledgeWildcardResources } from '../nag';
 
@@ -46,7 +48,16 @@ export class AslStateMachine extends Construct {
       );
     }
 
-    const logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
+    // Under /aws/vendedlogs/states/, as Step Functions advises: CloudWatch Logs then needs no resource
+    // policy entry per log group (that policy is limited to 5,120 characters per region). The stack's
+    // own id ends the name, so a retained group of a destroyed stack never blocks the next deploy.
+    const logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: stateMachineLogGroupName(
+        props.stateMachineName,
+        Fn.select(2, Fn.split('/', Stack.of(this).stackId)),
+      ),
+      retention: props.logRetention,
+    });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: props.stateMachineType,

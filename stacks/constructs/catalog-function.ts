@@ -146,7 +146,7 @@ export class CatalogFunction extends Construct {
     acknowledgeWildcardResources(
       this.role,
       statements.flatMap((s) => s.resources).filter((r) => r !== '*'),
-      "Scoped to this project's names (lambdas/catalog.ts ResourceRef): SageMaker resources are named <service>-<rollout id> and executions <state machine>:<name>, so a name prefix is the narrowest grant.",
+      "Scoped to this project's names (lambdas/catalog.ts ResourceRef): SageMaker resources are named <service>--<rollout id> (a prefix no other service shares) and executions <state machine>:<name>, so a name prefix is the narrowest grant.",
     );
   }
 }

@@ -32,6 +32,12 @@ export interface InferenceCdnProps {
   readonly apiKeyInCacheKey: boolean;
   readonly comment: string;
   /**
+   * Also answer plain HTTP viewers. The API key and the payloads then cross the internet in cleartext;
+   * only for clients that cannot do TLS. Never a redirect: clients do not reliably re-send a POST body.
+   * @default false - HTTPS only (plain HTTP is refused with 403)
+   */
+  readonly allowHttp?: boolean;
+  /**
    * ARN of a WAF web ACL (scope CLOUDFRONT) to attach.
    * @default - no web ACL
    */
@@ -39,8 +45,8 @@ export interface InferenceCdnProps {
 }
 
 /**
- * CloudFront in front of the inference API: HTTP and HTTPS viewers, all methods, HTTPS-only to the
- * origin, every viewer header but Host forwarded, caching off except a short TTL on `GET /model`.
+ * CloudFront in front of the inference API: HTTPS viewers (plain HTTP too only with `allowHttp`), all
+ * methods, HTTPS-only to the origin, every viewer header but Host forwarded, caching off except a short TTL on `GET /model`.
  */
 export class InferenceCdn extends Construct {
   /** The distribution. */
@@ -52,6 +58,8 @@ export class InferenceCdn extends Construct {
       customHeaders: { [ORIGIN_VERIFY_HEADER]: props.originVerifyValue },
       readTimeout: Duration.seconds(30),
     });
+    const viewerProtocolPolicy =
+      props.allowHttp === true ? ViewerProtocolPolicy.ALLOW_ALL : ViewerProtocolPolicy.HTTPS_ONLY;
     const ttl = Duration.seconds(props.modelCacheTtlSeconds);
     const modelCachePolicy = new CachePolicy(this, 'ModelCachePolicy', {
       comment: `GET /model of ${props.comment}: ${props.modelCacheTtlSeconds} s`,
@@ -70,7 +78,7 @@ export class InferenceCdn extends Construct {
       comment: props.comment,
       defaultBehavior: {
         origin,
-        viewerProtocolPolicy: ViewerProtocolPolicy.ALLOW_ALL,
+        viewerProtocolPolicy,
         allowedMethods: AllowedMethods.ALLOW_ALL,
         cachePolicy: CachePolicy.CACHING_DISABLED,
         originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
@@ -78,7 +86,7 @@ export class InferenceCdn extends Construct {
       additionalBehaviors: {
         '/model': {
           origin,
-          viewerProtocolPolicy: ViewerProtocolPolicy.ALLOW_ALL,
+          viewerProtocolPolicy,
           allowedMethods: AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
           cachedMethods: CachedMethods.CACHE_GET_HEAD,
           cachePolicy: modelCachePolicy,
@@ -100,7 +108,9 @@ export class InferenceCdn extends Construct {
       acknowledge(
         this.distribution,
         'AwsSolutions-CFR2',
-        'No web ACL by default (cost); callers need the API key and are throttled by the usage plan. Pass webAclArn to attach one.',
+        props.apiKeyInCacheKey
+          ? 'No web ACL by default (cost); callers need the API key and are throttled by the usage plan. Pass webAclArn to attach one.'
+          : "No web ACL by default (cost); with auth 'none' the API is public by choice, limited by the API stage's throttling only. Pass webAclArn to attach one (e.g. rate-based rules).",
       );
     }
     acknowledge(

@@ -1,6 +1,7 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { serviceResourcePrefix } from '../../pipeline/names';
 import { acknowledge, acknowledgeWildcardResources } from '../nag';
 
 /** ECR repository of the HuggingFace PyTorch inference DLC (pipeline/spec/image-uri.ts). */
@@ -8,9 +9,12 @@ export const HF_DLC_REPOSITORY = 'huggingface-pytorch-inference';
 
 /** Properties of a service's SageMaker execution role. */
 export interface SageMakerExecutionRoleProps {
-  /** Role name; fixed so the pipeline can name it for iam:PassRole without a cross-stack reference. */
+  /**
+   * Role name; fixed so the pipeline can name it for iam:PassRole without a cross-stack reference, and
+   * carrying the region (IAM names are account-wide; see pipeline/names.ts sagemakerRoleName).
+   */
   readonly roleName: string;
-  /** Service whose endpoints (`<service>-*`) log with this role. */
+  /** Service whose endpoints (`<service>--*`) log with this role. */
   readonly service: string;
   /**
    * ECR repositories the models' images are pulled from.
@@ -22,7 +26,7 @@ export interface SageMakerExecutionRoleProps {
 
 /**
  * The role SageMaker assumes for a service's models: pull the inference image from ECR, write the
- * endpoint's logs under /aws/sagemaker/Endpoints/<service>-*, publish the container's metrics. Nothing else.
+ * endpoint's logs under /aws/sagemaker/Endpoints/<service>--*, publish the container's metrics. Nothing else.
  */
 export class SageMakerExecutionRole extends Construct {
   /** The role. */
@@ -33,7 +37,7 @@ export class SageMakerExecutionRole extends Construct {
   constructor(scope: Construct, id: string, props: SageMakerExecutionRoleProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    if (props.roleName.length > 64) {
+    if (!Token.isUnresolved(props.roleName) && props.roleName.length > 64) {
       throw new Error(
         `SageMaker role name "${props.roleName}" is longer than IAM's 64 characters; shorten the prefix or service name.`,
       );
@@ -61,7 +65,8 @@ export class SageMakerExecutionRole extends Construct {
     const logGroup = stack.formatArn({
       service: 'logs',
       resource: 'log-group',
-      resourceName: `/aws/sagemaker/Endpoints/${props.service}-*`,
+      // `<service>--` cannot start another service's endpoint names (pipeline/names.ts).
+      resourceName: `/aws/sagemaker/Endpoints/${serviceResourcePrefix(props.service)}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     const logStreams = `${logGroup}:log-stream:*`;
@@ -108,7 +113,7 @@ export class SageMakerExecutionRole extends Construct {
     acknowledgeWildcardResources(
       this.role,
       [logGroup, logStreams],
-      'SageMaker names endpoint log groups /aws/sagemaker/Endpoints/<endpoint>; endpoints of this service are named <service>-<rollout id>.',
+      'SageMaker names endpoint log groups /aws/sagemaker/Endpoints/<endpoint>; endpoints of this service are named <service>--<model slug>-<time>, a prefix no other service shares.',
     );
   }
 }

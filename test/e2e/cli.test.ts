@@ -80,7 +80,7 @@ describe('rollout deploy (the CLI process)', () => {
     const rolloutId = /^Rollout (\S+) started by e2e@cli$/.exec(
       out.find((l) => l.startsWith('Rollout ')) ?? '',
     )?.[1];
-    expect(rolloutId).toMatch(/^sentiment-distilbert-base-\d{8}-\d{6}-[0-9a-f]{4}$/);
+    expect(rolloutId).toMatch(/^sentiment--distilbert-base-\d{8}-\d{6}-[0-9a-f]{4}$/);
     expect(out).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^Target: local cloud at http:\/\/127\.0\.0\.1:\d+ /),

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { parseServices, readAppConfig, scheduleRateMinutes } from '../../stacks/config';
 
 describe('readAppConfig', () => {
-  it('defaults to the sentiment service, prefix hf-rollout, a 5-minute health check and API keys', () => {
+  it('defaults to the sentiment service, prefix hf-rollout, a 5-minute health check, API keys and HTTPS only', () => {
     const app = new App();
 
     expect(readAppConfig(app.node)).toEqual({
@@ -10,6 +10,7 @@ describe('readAppConfig', () => {
       services: ['sentiment'],
       healthCheckSchedule: 'rate(5 minutes)',
       auth: 'api-key',
+      allowHttp: false,
     });
   });
 
@@ -20,6 +21,7 @@ describe('readAppConfig', () => {
         services: 'sentiment, ner',
         healthCheckSchedule: 'rate(1 hour)',
         auth: 'none',
+        allowHttp: 'true',
       },
     });
 
@@ -28,7 +30,13 @@ describe('readAppConfig', () => {
       services: ['sentiment', 'ner'],
       healthCheckSchedule: 'rate(1 hour)',
       auth: 'none',
+      allowHttp: true,
     });
+  });
+
+  it('reads allowHttp as a cdk.json boolean too', () => {
+    expect(readAppConfig(new App({ context: { allowHttp: true } }).node).allowHttp).toBe(true);
+    expect(readAppConfig(new App({ context: { allowHttp: 'false' } }).node).allowHttp).toBe(false);
   });
 
   it.each([
@@ -36,6 +44,7 @@ describe('readAppConfig', () => {
     [{ auth: 'oauth' }, /Context "auth" is "oauth"; use "api-key" \(default\) or "none"/],
     [{ healthCheckSchedule: 'cron(0 * * * ? *)' }, /is not a rate expression; use e\.g\. rate\(5 minutes\)/],
     [{ prefix: '' }, /Context "prefix" is ""; give a non-empty string/],
+    [{ allowHttp: 'yes' }, /Context "allowHttp" is "yes"; use true or false \(e\.g\. -c allowHttp=true\)/],
   ])('rejects context %j, naming the value and the fix', (context, message) => {
     const app = new App({ context });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Function as LambdaFunction, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -67,9 +67,9 @@ function functionIdOf(stepId: string): string {
 function expectedResources(ref: ResourceRef): (string | RegExp)[] {
   switch (ref.kind) {
     case 'sagemaker':
-      return SERVICES.map((s) => `${ARN}:sagemaker:${REGIONAL}:${ref.type}/${s}-*`);
+      return SERVICES.map((s) => `${ARN}:sagemaker:${REGIONAL}:${ref.type}/${s}--*`);
     case 'sagemaker-role':
-      return SERVICES.map((s) => `${ARN}:iam::<AWS::AccountId>:role/${PREFIX}-${s}-sagemaker`);
+      return SERVICES.map((s) => `${ARN}:iam::<AWS::AccountId>:role/${PREFIX}-${s}-sm-<AWS::Region>`);
     case 'proxy-function':
       return SERVICES.map((s) => `${ARN}:lambda:${REGIONAL}:function:${PREFIX}-${s}-proxy`);
     case 'parameter':
@@ -79,15 +79,9 @@ function expectedResources(ref: ResourceRef): (string | RegExp)[] {
     case 'notification-topic':
       return [`<${topicId}>`];
     case 'distribution':
-      return SERVICES.map(
-        (s) =>
-          new RegExp(
-            `^arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/<HfRollout-${s}\\.\\w*CdnDistribution\\w+>$`,
-          ),
-      );
     case 'api-key-secret':
-      // Only sentiment has an API key; ner's API is public (auth: 'none').
-      return [/^<HfRollout-sentiment\.\w*ApiApiKeySecret\w+>$/];
+      // Granted by the serving stacks' managed policies, attached by name (see the IAM tests below).
+      return [];
     case 'rollout-state-machine':
       return [`${ARN}:states:${REGIONAL}:stateMachine:${PREFIX}-rollout`];
     case 'rollout-executions':
@@ -207,6 +201,75 @@ describe('PipelineStack IAM', () => {
     expect(grants.filter((g) => g.endsWith(' *') && !allowedStar.has(g.split(' ')[0] ?? ''))).toEqual([]);
   });
 
+  it("attaches each serving stack's grant policy by its name to exactly the functions that need it", () => {
+    const policiesOf = (stepId: string) => {
+      const fnId = functionIdOf(stepId);
+      const roleId = render(resources[fnId]?.Properties?.Role).replace(/^<(.*)\.Arn>$/, '$1');
+      return ((resources[roleId]?.Properties?.ManagedPolicyArns as unknown[] | undefined) ?? []).map(render);
+    };
+    const policy = (service: string, kind: string) =>
+      `${ARN}:iam::<AWS::AccountId>:policy/${PREFIX}-${service}-<AWS::Region>-${kind}`;
+
+    for (const spec of STEP_FUNCTIONS) {
+      const kinds = new Set(spec.permissions.map((p) => p.resource.kind));
+      const expected = [
+        ...(kinds.has('distribution') ? SERVICES.map((s) => policy(s, 'distribution')) : []),
+        // Only sentiment has an API key; ner's API is public (auth: 'none').
+        ...(kinds.has('api-key-secret') ? [policy('sentiment', 'api-key-secret')] : []),
+      ];
+      expect({ fn: spec.id, policies: policiesOf(spec.id) }).toEqual({ fn: spec.id, policies: expected });
+    }
+    expect(policiesOf('refresh-cdn')).toHaveLength(2);
+  });
+
+  it('refers to no serving stack output, so a replaced distribution or secret never leaves a stale grant', () => {
+    const text = JSON.stringify(template.toJSON());
+
+    expect(text).not.toContain('Fn::GetStackOutput');
+    expect(text).not.toContain('Fn::ImportValue');
+    expect(pipeline.dependencies.map((d) => d.stackName).sort()).toEqual([]);
+  });
+
+  it("warns past IAM's default of 10 managed policies per role and refuses past its limit of 20", () => {
+    const bindings = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        service: `svc${i}`,
+        proxyFunctionName: `${PREFIX}-svc${i}-proxy`,
+        hasApiKey: true,
+      }));
+    const build = (n: number) => {
+      const stack = new PipelineStack(testApp(), 'HfRollout-Pipeline', {
+        prefix: PREFIX,
+        services: bindings(n),
+        prebuiltBundlesDir: prebuiltBundles(),
+      });
+      return Annotations.fromStack(stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('Managed policies per role'),
+      );
+    };
+
+    expect(build(10)).toEqual([]);
+    expect(build(11).length).toBeGreaterThan(0);
+    expect(() => build(21)).toThrow(
+      /21 serving grant policies .* hard limit of 20 managed policies per role/,
+    );
+  });
+
+  it('passes the SageMaker roles to SageMaker only (iam:PassedToService)', () => {
+    const passRole = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement)
+      .filter((st) => ([] as unknown[]).concat(st.Action).includes('iam:PassRole'));
+
+    expect(passRole).toHaveLength(1);
+    expect(passRole[0]).toMatchObject({
+      Action: 'iam:PassRole',
+      Effect: 'Allow',
+      Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    });
+  });
+
   it('lets the state machines invoke exactly their own functions', () => {
     for (const [machine, name] of [
       ['rollout', `${PREFIX}-rollout`],
@@ -257,6 +320,38 @@ describe('PipelineStack state machines', () => {
       // DefinitionBody.fromFile ships the ASL as an asset, unchanged; Step Functions substitutes.
       const key = render((props.DefinitionS3Location as { Key: unknown }).Key);
       expect(readFileSync(join(app.synth().directory, `asset.${key}`), 'utf8')).toBe(asl);
+    },
+  );
+
+  it.each([`${PREFIX}-rollout`, `${PREFIX}-health-check`])(
+    'logs %s under /aws/vendedlogs/states/, named apart from any retained group of an earlier stack',
+    (name) => {
+      const smId = logicalIdOf(
+        resources,
+        'AWS::StepFunctions::StateMachine',
+        (p) => p.StateMachineName === name,
+      );
+      const destinations = (
+        resources[smId]?.Properties?.LoggingConfiguration as {
+          Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[];
+        }
+      ).Destinations;
+      const logGroupId = render(destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn).replace(
+        /^<(.*)\.Arn>$/,
+        '$1',
+      );
+
+      expect(destinations).toHaveLength(1);
+      expect(resources[logGroupId]?.Type).toBe('AWS::Logs::LogGroup');
+      expect(resources[logGroupId]?.Properties?.LogGroupName).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            `/aws/vendedlogs/states/${name}-`,
+            { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+          ],
+        ],
+      });
     },
   );
 
@@ -351,6 +446,28 @@ describe('PipelineStack lock table, topic, schedules and alarms', () => {
         ]),
       },
     });
+  });
+
+  it("lets CloudWatch publish to the topic, only for this account's health alarms", () => {
+    const policyDoc = Object.values(resources).find((r) => r.Type === 'AWS::SNS::TopicPolicy')?.Properties
+      ?.PolicyDocument as { Statement: Record<string, unknown>[] };
+    const allow = policyDoc.Statement.filter((st) => st.Effect === 'Allow');
+
+    expect(allow).toHaveLength(1);
+    expect(allow[0]).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: { Ref: topicId },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    const condition = allow[0]?.Condition as { ArnEquals: { 'aws:SourceArn': unknown[] } };
+    expect(condition.ArnEquals['aws:SourceArn'].map(render)).toEqual(
+      SERVICES.map((s) => `${ARN}:cloudwatch:${REGIONAL}:alarm:${PREFIX}-${s}-unhealthy`),
+    );
+    const alarmNames = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => r.Properties?.AlarmName);
+    expect(alarmNames.sort()).toEqual(SERVICES.map((s) => `${PREFIX}-${s}-unhealthy`).sort());
   });
 
   it.each(SERVICES)('schedules the health check of %s every 5 minutes with {"service": ...}', (service) => {

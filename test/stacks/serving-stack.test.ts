@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PROXY_FUNCTION } from '../../lambdas/catalog';
 import { ServingStack, type ServingStackProps } from '../../stacks/serving-stack';
@@ -71,7 +72,7 @@ describe('ServingStack proxy function', () => {
     expect(JSON.stringify(resources)).not.toContain('ENDPOINT_NAME');
   });
 
-  it('may invoke only its service endpoints and read only its live pointer', () => {
+  it('may invoke only its service endpoints (sentiment--*, not sentiment-v2--*) and read only its live pointer', () => {
     const roleId = render(resources[fnId]?.Properties?.Role).replace(/^<(.*)\.Arn>$/, '$1');
     const logGroupId = render(
       (resources[fnId]?.Properties?.LoggingConfig as { LogGroup: unknown }).LogGroup,
@@ -81,7 +82,7 @@ describe('ServingStack proxy function', () => {
       [
         `logs:CreateLogStream <${logGroupId}.Arn>`,
         `logs:PutLogEvents <${logGroupId}.Arn>`,
-        'sagemaker:InvokeEndpoint arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint/sentiment-*',
+        'sagemaker:InvokeEndpoint arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint/sentiment--*',
         'ssm:GetParameter arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/hf-rollout/sentiment/live',
         'xray:PutTelemetryRecords *',
         'xray:PutTraceSegments *',
@@ -194,9 +195,9 @@ describe('ServingStack CloudFront', () => {
       DistributionConfig: Record<string, unknown>;
     };
 
-  it('lets HTTP and HTTPS viewers use every method, forwards all headers but Host, caches nothing by default', () => {
+  it('lets HTTPS viewers only use every method, forwards all headers but Host, caches nothing by default', () => {
     expect(distribution().DistributionConfig.DefaultCacheBehavior).toMatchObject({
-      ViewerProtocolPolicy: 'allow-all',
+      ViewerProtocolPolicy: 'https-only',
       AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
       CachePolicyId: CACHING_DISABLED,
       OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER,
@@ -208,7 +209,7 @@ describe('ServingStack CloudFront', () => {
     expect(behaviors).toHaveLength(1);
     expect(behaviors[0]).toMatchObject({
       PathPattern: '/model',
-      ViewerProtocolPolicy: 'allow-all',
+      ViewerProtocolPolicy: 'https-only',
       CachedMethods: ['GET', 'HEAD'],
       OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER,
     });
@@ -237,6 +238,38 @@ describe('ServingStack CloudFront', () => {
     ]);
   });
 
+  it('serves plain HTTP viewers too only with allowHttp, never redirecting (a POST body would be lost)', () => {
+    const { template: withHttp } = synthServing({ allowHttp: true });
+    const config = (
+      Object.values(withHttp.findResources('AWS::CloudFront::Distribution'))[0]?.Properties as {
+        DistributionConfig: {
+          DefaultCacheBehavior: { ViewerProtocolPolicy: string };
+          CacheBehaviors: { ViewerProtocolPolicy: string }[];
+        };
+      }
+    ).DistributionConfig;
+
+    expect(
+      [config.DefaultCacheBehavior, ...config.CacheBehaviors].map((b) => b.ViewerProtocolPolicy),
+    ).toEqual(['allow-all', 'allow-all']);
+    const all = JSON.stringify([template.toJSON(), withHttp.toJSON()]);
+    expect(all).not.toContain('redirect-to-https');
+  });
+
+  it.each([
+    ['api-key', /callers need the API key/],
+    ['none', /^(?!.*API key).*auth 'none' the API is public by choice/],
+  ] as const)('gives the CFR2 (no web ACL) acknowledgment a reason true of auth %s', (auth, reason) => {
+    const { stack } = synthServing({ auth });
+    const acks = stack.cdn.distribution.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>))
+      .filter(([id]) => id.includes('AwsSolutions-CFR2'))
+      .map(([, text]) => text);
+
+    expect(acks).toEqual([expect.stringMatching(reason) as unknown]);
+  });
+
   it('never caches error answers', () => {
     const errors = distribution().DistributionConfig.CustomErrorResponses as { ErrorCachingMinTTL: number }[];
     expect(errors.length).toBeGreaterThan(0);
@@ -249,10 +282,11 @@ describe('ServingStack SageMaker role and registration', () => {
     const roleId = logicalIdOf(
       resources,
       'AWS::IAM::Role',
-      (p) => p.RoleName === `${PREFIX}-sentiment-sagemaker`,
+      (p) => render(p.RoleName) === `${PREFIX}-sentiment-sm-<AWS::Region>`,
     );
+    // `sentiment--*`: endpoints of a service named sentiment-v2 (sentiment-v2--...) are not covered.
     const logGroups =
-      'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/sentiment-*';
+      'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/sentiment--*';
 
     expect(resources[roleId]?.Properties?.AssumeRolePolicyDocument).toMatchObject({
       Statement: [{ Principal: { Service: 'sagemaker.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -300,7 +334,8 @@ describe('ServingStack SageMaker role and registration', () => {
     expect(value).toMatchObject({
       service: 'sentiment',
       proxyFunctionName: `${PREFIX}-sentiment-proxy`,
-      sagemakerRoleArn: 'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/hf-rollout-sentiment-sagemaker',
+      sagemakerRoleArn:
+        'arn:<AWS::Partition>:iam::<AWS::AccountId>:role/hf-rollout-sentiment-sm-<AWS::Region>',
     });
     expect(value.publicUrl).toMatch(/^https:\/\/<CdnDistribution\w+\.DomainName>$/);
     expect(value.distributionId).toMatch(/^<CdnDistribution\w+>$/);
@@ -315,6 +350,45 @@ describe('ServingStack SageMaker role and registration', () => {
       'ProxyFunctionName',
     ]);
     assertOutput(template, 'ProxyFunctionName', { Value: `${PREFIX}-sentiment-proxy` });
+  });
+});
+
+describe('ServingStack grants to the pipeline', () => {
+  it('grants invalidation of its own distribution in a managed policy named by service and region', () => {
+    const id = logicalIdOf(resources, 'AWS::IAM::ManagedPolicy', (p) =>
+      render(p.ManagedPolicyName).endsWith('-distribution'),
+    );
+    const props = resources[id]?.Properties ?? {};
+
+    expect(render(props.ManagedPolicyName)).toBe(`${PREFIX}-sentiment-<AWS::Region>-distribution`);
+    expect(props.PolicyDocument).toMatchObject({
+      Statement: [{ Effect: 'Allow', Action: 'cloudfront:CreateInvalidation' }],
+    });
+    const resource = render(
+      (props.PolicyDocument as { Statement: { Resource: unknown }[] }).Statement[0]?.Resource,
+    );
+    expect(resource).toMatch(
+      /^arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution\/<CdnDistribution\w+>$/,
+    );
+  });
+
+  it('grants reading its own API key secret in a managed policy, and none with auth none', () => {
+    const id = logicalIdOf(resources, 'AWS::IAM::ManagedPolicy', (p) =>
+      render(p.ManagedPolicyName).endsWith('-api-key-secret'),
+    );
+    const props = resources[id]?.Properties ?? {};
+
+    expect(render(props.ManagedPolicyName)).toBe(`${PREFIX}-sentiment-<AWS::Region>-api-key-secret`);
+    const statement = (props.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+    expect(statement.map((st) => [st.Action, render(st.Resource)])).toEqual([
+      ['secretsmanager:GetSecretValue', expect.stringMatching(/^<ApiApiKeySecret\w+>$/) as unknown],
+    ]);
+    const { resources: open } = synthServing({ auth: 'none' });
+    expect(
+      Object.values(open)
+        .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')
+        .map((r) => render(r.Properties?.ManagedPolicyName)),
+    ).toEqual([`${PREFIX}-sentiment-<AWS::Region>-distribution`]);
   });
 });
 
