@@ -1,15 +1,23 @@
-import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { StartExecutionCommand, StartSyncExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { parseSpec, resolveImageUri, type RolloutSpec } from '../spec';
+import { resolveImageUri, type RolloutSpec } from '../spec';
+import { loadSpecFile } from '../spec/read';
 import { newRollbackId, newRolloutId } from '../names';
-import { resolveTarget, type Target, type TargetOptions } from '../target';
+import { findService, resolveTarget, type Target, type TargetOptions } from '../target';
 import { followRollout } from '../follow';
 import { executionArnOf, getRollout, listRollouts, parseJson, type RolloutDetail } from '../history';
 import { readLivePointer } from '../../lambdas/shared/live-pointer';
 import type { ServiceRegistration } from '../../lambdas/shared/types';
-import { RolloutBlockedError, RolloutFailedError, UsageError } from '../errors';
+import {
+  InterruptedError,
+  NotFoundError,
+  RolloutBlockedError,
+  RolloutFailedError,
+  TargetError,
+  UsageError,
+} from '../errors';
+import { unreachableCode } from './exit-codes';
 import { formatDuration, pc, printer, type Printer } from './output';
 import { StepPrinter, printDetail, printHistory, printSmoke } from './report';
 
@@ -17,6 +25,8 @@ import { StepPrinter, printDetail, printHistory, printSmoke } from './report';
 export interface CommonOptions extends TargetOptions {
   readonly json?: boolean;
   readonly debug?: boolean;
+  /** The options that chose the target, shell-quoted, for the commands hints print. */
+  readonly hintFlags?: readonly string[];
 }
 
 /** Who started a rollout: ROLLOUT_REQUESTED_BY, else user@host. */
@@ -30,18 +40,12 @@ export function requester(): string {
   }
 }
 
-/** Reads and validates a spec file (throws SpecInvalidError naming each field). */
+/**
+ * Reads and validates a spec file: a regular file of at most 256 KiB (throws SpecFileError), valid
+ * (throws SpecInvalidError naming each field).
+ */
 export function loadSpec(file: string): { spec: RolloutSpec; raw: unknown } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `Cannot read spec file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  const spec = parseSpec(text, file);
-  return { spec, raw: JSON.parse(text) as unknown };
+  return loadSpecFile(file);
 }
 
 /** A request body to show in the "call it" example: the first JSON smoke test's body. */
@@ -65,11 +69,46 @@ async function withTarget<T>(
   fn: (target: Target) => Promise<T>,
 ): Promise<T> {
   const target = await resolveTarget(options);
+  out.hints({
+    rolloutFlags: options.hintFlags ?? [],
+    ...(target.local === undefined
+      ? {}
+      : { awsEndpoint: { url: target.local.endpoint, region: target.region } }),
+  });
   out.line(pc.dim(target.description));
   try {
     return await fn(target);
+  } catch (error) {
+    const code = unreachableCode(error);
+    if (code === undefined) throw error;
+    // The cloud died or the network went away mid-command: say which target, not a socket error.
+    const where = target.local?.endpoint ?? target.description;
+    throw new TargetError(
+      target.kind === 'local'
+        ? `The local cloud at ${where} stopped answering (${code}). Start one with \`npx rollout up\`, then check what ran with \`npx rollout history\`.`
+        : `AWS stopped answering (${code}): ${(error as Error).message}. Check your network and run the command again.`,
+      { cause: error },
+    );
   } finally {
     await target.close();
+  }
+}
+
+/** Step Functions' answers to a rollout id that names no execution. */
+const NO_SUCH_EXECUTION = new Set(['ExecutionDoesNotExist', 'InvalidArn', 'InvalidName']);
+
+/** Turns "no such execution" into an input error naming the id (a typo is not a bug). */
+async function knownRollout<T>(rollout: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof Error && NO_SUCH_EXECUTION.has(error.name)) {
+      throw new NotFoundError(
+        `There is no rollout ${rollout} (${error.name}); list them with \`npx rollout history\`.`,
+        { cause: error },
+      );
+    }
+    throw error;
   }
 }
 
@@ -181,7 +220,8 @@ export async function rollbackCommand(
 ): Promise<void> {
   const out = printer(options.json === true);
   await withTarget(options, out, async (target) => {
-    const registration = await target.ensureService(options.service);
+    // Read only: a rollback of a service that does not exist must not create it.
+    const registration = await findService(target, options.service);
     const live = await readLivePointer(target.clients.ssm, target.prefix, options.service);
     if (live === null)
       throw new UsageError(`Service ${options.service} has no deployment; nothing to roll back.`);
@@ -215,7 +255,9 @@ export async function rollbackCommand(
       }),
     );
     const executionArn = started.executionArn ?? executionArnOf(target.rolloutStateMachineArn, rolloutId);
+    out.line(`Rollback ${pc.bold(rolloutId)} started`);
     if (options.wait === false) {
+      out.line(`Not waiting (--no-wait). Follow it with: npx rollout status ${rolloutId} --follow`);
       out.result({ rolloutId, executionArn, status: 'RUNNING' });
       return;
     }
@@ -239,12 +281,19 @@ async function follow(target: Target, executionArn: string, out: Printer): Promi
     steps.flush();
     return detail;
   } catch (error) {
-    if (controller.signal.aborted) {
-      out.line(
-        `\nStopped following. The rollout goes on; follow it again with: npx rollout status ${executionArn.split(':').pop() ?? executionArn} --follow`,
+    if (!controller.signal.aborted) throw error;
+    const id = executionArn.split(':').pop() ?? executionArn;
+    if (target.local?.embedded === true) {
+      // The cloud lives in this process: it stops with it, and so does the rollout.
+      throw new InterruptedError(
+        `Stopped following. The local cloud started for this command stops with it, so rollout ${id} stops too (the next start marks it failed). Run \`npx rollout up\` in another terminal so that rollouts go on without the CLI; then see it with: npx rollout status ${id}`,
+        { cause: error },
       );
     }
-    throw error;
+    throw new InterruptedError(
+      `Stopped following. Rollout ${id} goes on; follow it again with: npx rollout status ${id} --follow`,
+      { cause: error },
+    );
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -313,8 +362,9 @@ export async function statusCommand(
   const out = printer(options.json === true);
   await withTarget({ ...options, startLocal: true }, out, async (target) => {
     const arn = executionArnOf(target.rolloutStateMachineArn, rollout);
-    const detail =
-      options.follow === true ? await follow(target, arn, out) : await getRollout(target.clients.sfn, arn);
+    const detail = await knownRollout(rollout, () =>
+      options.follow === true ? follow(target, arn, out) : getRollout(target.clients.sfn, arn),
+    );
     printDetail(out, detail);
     out.result(detail);
   });
@@ -336,6 +386,14 @@ export async function historyCommand(
       ...(status === undefined ? {} : { status: status as (typeof statuses)[number] }),
       pageSize: options.limit ?? 20,
       ...(options.nextToken === undefined ? {} : { nextToken: options.nextToken }),
+    }).catch((error: unknown) => {
+      if (error instanceof Error && error.name === 'InvalidToken') {
+        throw new NotFoundError(
+          `--next-token is not a token printed by \`rollout history\` for these filters (${error.message}); run \`npx rollout history\` again.`,
+          { cause: error },
+        );
+      }
+      throw error;
     });
     printHistory(out, page.rollouts, page.nextToken);
     out.result(page);
@@ -346,6 +404,8 @@ export async function historyCommand(
 export async function healthCommand(options: CommonOptions & { service: string }): Promise<void> {
   const out = printer(options.json === true);
   await withTarget(options, out, async (target) => {
+    // Read only: a check of a service that does not exist would record a health result for it.
+    await findService(target, options.service);
     // StartSyncExecution has a `sync-` host prefix on AWS; a custom endpoint (the local cloud) has none.
     const sfn =
       target.kind === 'local' && target.local !== undefined
