@@ -270,7 +270,9 @@ async function follow(target: Target, executionArn: string, out: Printer): Promi
   const steps = new StepPrinter(out);
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
-  process.once('SIGINT', onSigint);
+  // `on`, not `once`: a Ctrl-C often arrives twice (the terminal signals the whole process group and
+  // npm/npx forwards it again), and a second one must not kill the CLI before it has said what goes on.
+  process.on('SIGINT', onSigint);
   try {
     const detail = await followRollout(
       target.clients.sfn,
@@ -295,7 +297,9 @@ async function follow(target: Target, executionArn: string, out: Printer): Promi
       { cause: error },
     );
   } finally {
-    process.off('SIGINT', onSigint);
+    // Once interrupted, the listener stays (a no-op now) until the process ends on its own; signal
+    // listeners do not keep it alive.
+    if (!controller.signal.aborted) process.off('SIGINT', onSigint);
   }
 }
 
@@ -307,7 +311,6 @@ async function summarize(
   sampleBody: string,
 ): Promise<void> {
   out.line();
-  out.result(r.record ?? r);
   if (r.status !== 'SUCCEEDED') {
     const step = r.failure?.step ?? '?';
     out.line(
@@ -316,10 +319,15 @@ async function summarize(
     if (r.failure !== null) out.line(`  ${r.failure.message}`);
     if (r.record !== null) printSmoke(out, 'smoke tests:', r.record.smoke);
     out.line(`  Details: npx rollout status ${r.rolloutId}`);
+    // With --json the rollout goes inside the error object: stdout stays one JSON document.
+    const result = r.record ?? r;
     if (r.failure?.error === 'RolloutInProgress')
-      throw new RolloutBlockedError(`Another rollout of ${r.service ?? 'this service'} is in progress.`);
-    throw new RolloutFailedError(`${r.rolloutId} failed at ${step}`);
+      throw new RolloutBlockedError(`Another rollout of ${r.service ?? 'this service'} is in progress.`, {
+        result,
+      });
+    throw new RolloutFailedError(`${r.rolloutId} failed at ${step}`, { result });
   }
+  out.result(r.record ?? r);
   out.line(
     `${pc.green('✔')} ${r.kind === 'rollback' ? 'Rollback' : 'Rollout'} ${pc.bold(r.rolloutId)} succeeded in ${formatDuration(r.durationMs)}`,
   );
@@ -425,8 +433,9 @@ export async function healthCommand(options: CommonOptions & { service: string }
     if (sfn !== target.clients.sfn) sfn.destroy();
     const output = parseJson(result.output) as
       { healthy?: boolean; summary?: string; live?: unknown } | undefined;
-    out.result({ status: result.status, error: result.error, cause: result.cause, output });
+    const check = { status: result.status, error: result.error, cause: result.cause, output };
     if (result.status === 'SUCCEEDED') {
+      out.result(check);
       // The summary is a whole sentence ("Service x is healthy: 3 of 3 checks passed ...").
       const said =
         output?.live === null
@@ -438,6 +447,6 @@ export async function healthCommand(options: CommonOptions & { service: string }
     out.line(
       `${pc.red('✘')} ${options.service} is unhealthy: ${result.cause ?? result.error ?? result.status}`,
     );
-    throw new RolloutFailedError(`health check of ${options.service} failed`);
+    throw new RolloutFailedError(`health check of ${options.service} failed`, { result: check });
   });
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatSpecIssue, SpecInvalidError } from '../spec/errors';
 import { readSpecFile } from '../spec/read';
+import { RolloutBlockedError, RolloutFailedError } from '../errors';
 import { EXIT, EXIT_CODES_HELP, exitCodeOf } from './exit-codes';
 import {
   deployCommand,
@@ -214,7 +215,12 @@ function errorObject(error: unknown, exitCode: number): { error: Record<string, 
   const message = completeCommands(error instanceof Error ? error.message : String(error), {
     rolloutFlags: hintFlags(),
   });
-  const extra = error instanceof SpecInvalidError ? { issues: error.issues } : {};
+  const extra =
+    error instanceof SpecInvalidError
+      ? { issues: error.issues }
+      : error instanceof RolloutFailedError || error instanceof RolloutBlockedError
+        ? { result: error.result }
+        : {};
   return { error: { name, message, exitCode, ...extra } };
 }
 
