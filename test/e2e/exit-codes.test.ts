@@ -235,6 +235,10 @@ describe('exit 1, 3, 4, 5 and 130', () => {
 
     expect(run.code).toBe(EXIT.BLOCKED);
     expect(run.stderr).toContain('rollout: Another rollout of sentiment is in progress.');
+    // The hint names the holder, and reaches this cloud when pasted (not the real AWS).
+    expect(run.stderr).toContain(
+      `Wait for it or stop it: aws --endpoint-url ${cloud.endpoint} --region us-east-1 stepfunctions stop-execution --execution-arn arn:aws:states:us-east-1:000000000000:execution:hf-rollout-rollout:${holder}.`,
+    );
     expect(jsonErrorOf(run)).toEqual(
       expect.objectContaining({ name: 'RolloutBlockedError', exitCode: EXIT.BLOCKED }),
     );
