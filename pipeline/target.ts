@@ -1,12 +1,12 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { healthCheckStateMachineName, rolloutStateMachineName, DEFAULT_PREFIX } from './names';
 import { readRegistration } from '../lambdas/shared/registration';
 import type { ServiceRegistration } from '../lambdas/shared/types';
-import { TargetError } from './errors';
+import { TargetError, UnknownServiceError } from './errors';
 import type { LocalCloud } from '../local/cloud';
 
 /**
@@ -177,15 +177,60 @@ async function localTarget(options: TargetOptions): Promise<Target> {
   };
 }
 
+/**
+ * A service that exists already, read without changing anything (rollback and health act only on
+ * those, unlike deploy's ensureService); throws UnknownServiceError naming the services there are.
+ */
+export async function findService(target: Target, service: string): Promise<ServiceRegistration> {
+  const { ssm } = target.clients;
+  const { prefix } = target;
+  try {
+    return await readRegistration(ssm, prefix, service);
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== 'ServiceNotFoundError') throw error;
+    const known = await listServices(ssm, prefix).catch(() => undefined);
+    throw new UnknownServiceError(
+      `There is no service ${service}${known === undefined ? '' : ` (services: ${known.length === 0 ? 'none yet; `rollout deploy <spec>` creates one' : known.join(', ')})`}; nothing was changed.`,
+      { cause: error },
+    );
+  }
+}
+
+/** The services registered under the prefix (their `/<prefix>/<service>/service` parameters). */
+async function listServices(ssm: SSMClient, prefix: string): Promise<string[]> {
+  const names: string[] = [];
+  let token: string | undefined;
+  // A few pages are plenty for a list meant for a person; a huge account must not make this slow.
+  for (let page = 0; page < 5; page++) {
+    const out = await ssm.send(
+      new DescribeParametersCommand({
+        ParameterFilters: [{ Key: 'Name', Option: 'BeginsWith', Values: [`/${prefix}/`] }],
+        MaxResults: 50,
+        ...(token === undefined ? {} : { NextToken: token }),
+      }),
+    );
+    for (const p of out.Parameters ?? []) {
+      const match = new RegExp(`^/${prefix}/([^/]+)/service$`).exec(p.Name ?? '');
+      if (match?.[1] !== undefined) names.push(match[1]);
+    }
+    token = out.NextToken;
+    if (token === undefined) break;
+  }
+  return names.sort();
+}
+
 async function edgeOf(endpoint: string): Promise<string> {
   try {
     const res = await fetch(`${endpoint}/_local/health`);
     const body = (await res.json()) as { edgeUrl?: string };
     if (typeof body.edgeUrl === 'string') return body.edgeUrl;
   } catch (error) {
-    throw new TargetError(`No local cloud answers at ${endpoint}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    const cause = (error as Error).cause as NodeJS.ErrnoException | undefined;
+    const why = cause?.code ?? (error as Error).message;
+    throw new TargetError(
+      `No local cloud answers at ${endpoint} (${why}). Start one with \`npx rollout up\` (it prints its URL), or drop --endpoint to use the one recorded in the data folder.`,
+      { cause: error },
+    );
   }
   throw new TargetError(`${endpoint} is not a local cloud (no edge URL in /_local/health).`);
 }

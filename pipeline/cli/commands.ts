@@ -1,15 +1,23 @@
-import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { StartExecutionCommand, StartSyncExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { parseSpec, resolveImageUri, type RolloutSpec } from '../spec';
+import { resolveImageUri, type RolloutSpec } from '../spec';
+import { loadSpecFile } from '../spec/read';
 import { newRollbackId, newRolloutId } from '../names';
-import { resolveTarget, type Target, type TargetOptions } from '../target';
+import { findService, resolveTarget, type Target, type TargetOptions } from '../target';
 import { followRollout } from '../follow';
 import { executionArnOf, getRollout, listRollouts, parseJson, type RolloutDetail } from '../history';
 import { readLivePointer } from '../../lambdas/shared/live-pointer';
 import type { ServiceRegistration } from '../../lambdas/shared/types';
-import { RolloutBlockedError, RolloutFailedError, UsageError } from '../errors';
+import {
+  InterruptedError,
+  NotFoundError,
+  RolloutBlockedError,
+  RolloutFailedError,
+  TargetError,
+  UsageError,
+} from '../errors';
+import { unreachableCode } from './exit-codes';
 import { formatDuration, pc, printer, type Printer } from './output';
 import { StepPrinter, printDetail, printHistory, printSmoke } from './report';
 
@@ -17,6 +25,8 @@ import { StepPrinter, printDetail, printHistory, printSmoke } from './report';
 export interface CommonOptions extends TargetOptions {
   readonly json?: boolean;
   readonly debug?: boolean;
+  /** The options that chose the target, shell-quoted, for the commands hints print. */
+  readonly hintFlags?: readonly string[];
 }
 
 /** Who started a rollout: ROLLOUT_REQUESTED_BY, else user@host. */
@@ -30,18 +40,12 @@ export function requester(): string {
   }
 }
 
-/** Reads and validates a spec file (throws SpecInvalidError naming each field). */
+/**
+ * Reads and validates a spec file: a regular file of at most 256 KiB (throws SpecFileError), valid
+ * (throws SpecInvalidError naming each field).
+ */
 export function loadSpec(file: string): { spec: RolloutSpec; raw: unknown } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `Cannot read spec file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  const spec = parseSpec(text, file);
-  return { spec, raw: JSON.parse(text) as unknown };
+  return loadSpecFile(file);
 }
 
 /** A request body to show in the "call it" example: the first JSON smoke test's body. */
@@ -65,11 +69,46 @@ async function withTarget<T>(
   fn: (target: Target) => Promise<T>,
 ): Promise<T> {
   const target = await resolveTarget(options);
+  out.hints({
+    rolloutFlags: options.hintFlags ?? [],
+    ...(target.local === undefined
+      ? {}
+      : { awsEndpoint: { url: target.local.endpoint, region: target.region } }),
+  });
   out.line(pc.dim(target.description));
   try {
     return await fn(target);
+  } catch (error) {
+    const code = unreachableCode(error);
+    if (code === undefined) throw error;
+    // The cloud died or the network went away mid-command: say which target, not a socket error.
+    const where = target.local?.endpoint ?? target.description;
+    throw new TargetError(
+      target.kind === 'local'
+        ? `The local cloud at ${where} stopped answering (${code}). Start one with \`npx rollout up\`, then check what ran with \`npx rollout history\`.`
+        : `AWS stopped answering (${code}): ${(error as Error).message}. Check your network and run the command again.`,
+      { cause: error },
+    );
   } finally {
     await target.close();
+  }
+}
+
+/** Step Functions' answers to a rollout id that names no execution. */
+const NO_SUCH_EXECUTION = new Set(['ExecutionDoesNotExist', 'InvalidArn', 'InvalidName']);
+
+/** Turns "no such execution" into an input error naming the id (a typo is not a bug). */
+async function knownRollout<T>(rollout: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof Error && NO_SUCH_EXECUTION.has(error.name)) {
+      throw new NotFoundError(
+        `There is no rollout ${rollout} (${error.name}); list them with \`npx rollout history\`.`,
+        { cause: error },
+      );
+    }
+    throw error;
   }
 }
 
@@ -181,7 +220,8 @@ export async function rollbackCommand(
 ): Promise<void> {
   const out = printer(options.json === true);
   await withTarget(options, out, async (target) => {
-    const registration = await target.ensureService(options.service);
+    // Read only: a rollback of a service that does not exist must not create it.
+    const registration = await findService(target, options.service);
     const live = await readLivePointer(target.clients.ssm, target.prefix, options.service);
     if (live === null)
       throw new UsageError(`Service ${options.service} has no deployment; nothing to roll back.`);
@@ -215,7 +255,9 @@ export async function rollbackCommand(
       }),
     );
     const executionArn = started.executionArn ?? executionArnOf(target.rolloutStateMachineArn, rolloutId);
+    out.line(`Rollback ${pc.bold(rolloutId)} started`);
     if (options.wait === false) {
+      out.line(`Not waiting (--no-wait). Follow it with: npx rollout status ${rolloutId} --follow`);
       out.result({ rolloutId, executionArn, status: 'RUNNING' });
       return;
     }
@@ -228,7 +270,9 @@ async function follow(target: Target, executionArn: string, out: Printer): Promi
   const steps = new StepPrinter(out);
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
-  process.once('SIGINT', onSigint);
+  // `on`, not `once`: a Ctrl-C often arrives twice (the terminal signals the whole process group and
+  // npm/npx forwards it again), and a second one must not kill the CLI before it has said what goes on.
+  process.on('SIGINT', onSigint);
   try {
     const detail = await followRollout(
       target.clients.sfn,
@@ -239,14 +283,23 @@ async function follow(target: Target, executionArn: string, out: Printer): Promi
     steps.flush();
     return detail;
   } catch (error) {
-    if (controller.signal.aborted) {
-      out.line(
-        `\nStopped following. The rollout goes on; follow it again with: npx rollout status ${executionArn.split(':').pop() ?? executionArn} --follow`,
+    if (!controller.signal.aborted) throw error;
+    const id = executionArn.split(':').pop() ?? executionArn;
+    if (target.local?.embedded === true) {
+      // The cloud lives in this process: it stops with it, and so does the rollout.
+      throw new InterruptedError(
+        `Stopped following. The local cloud started for this command stops with it, so rollout ${id} stops too (the next start marks it failed). Run \`npx rollout up\` in another terminal so that rollouts go on without the CLI; then see it with: npx rollout status ${id}`,
+        { cause: error },
       );
     }
-    throw error;
+    throw new InterruptedError(
+      `Stopped following. Rollout ${id} goes on; follow it again with: npx rollout status ${id} --follow`,
+      { cause: error },
+    );
   } finally {
-    process.off('SIGINT', onSigint);
+    // Once interrupted, the listener stays (a no-op now) until the process ends on its own; signal
+    // listeners do not keep it alive.
+    if (!controller.signal.aborted) process.off('SIGINT', onSigint);
   }
 }
 
@@ -258,7 +311,6 @@ async function summarize(
   sampleBody: string,
 ): Promise<void> {
   out.line();
-  out.result(r.record ?? r);
   if (r.status !== 'SUCCEEDED') {
     const step = r.failure?.step ?? '?';
     out.line(
@@ -267,10 +319,15 @@ async function summarize(
     if (r.failure !== null) out.line(`  ${r.failure.message}`);
     if (r.record !== null) printSmoke(out, 'smoke tests:', r.record.smoke);
     out.line(`  Details: npx rollout status ${r.rolloutId}`);
+    // With --json the rollout goes inside the error object: stdout stays one JSON document.
+    const result = r.record ?? r;
     if (r.failure?.error === 'RolloutInProgress')
-      throw new RolloutBlockedError(`Another rollout of ${r.service ?? 'this service'} is in progress.`);
-    throw new RolloutFailedError(`${r.rolloutId} failed at ${step}`);
+      throw new RolloutBlockedError(`Another rollout of ${r.service ?? 'this service'} is in progress.`, {
+        result,
+      });
+    throw new RolloutFailedError(`${r.rolloutId} failed at ${step}`, { result });
   }
+  out.result(r.record ?? r);
   out.line(
     `${pc.green('✔')} ${r.kind === 'rollback' ? 'Rollback' : 'Rollout'} ${pc.bold(r.rolloutId)} succeeded in ${formatDuration(r.durationMs)}`,
   );
@@ -313,8 +370,9 @@ export async function statusCommand(
   const out = printer(options.json === true);
   await withTarget({ ...options, startLocal: true }, out, async (target) => {
     const arn = executionArnOf(target.rolloutStateMachineArn, rollout);
-    const detail =
-      options.follow === true ? await follow(target, arn, out) : await getRollout(target.clients.sfn, arn);
+    const detail = await knownRollout(rollout, () =>
+      options.follow === true ? follow(target, arn, out) : getRollout(target.clients.sfn, arn),
+    );
     printDetail(out, detail);
     out.result(detail);
   });
@@ -336,6 +394,14 @@ export async function historyCommand(
       ...(status === undefined ? {} : { status: status as (typeof statuses)[number] }),
       pageSize: options.limit ?? 20,
       ...(options.nextToken === undefined ? {} : { nextToken: options.nextToken }),
+    }).catch((error: unknown) => {
+      if (error instanceof Error && error.name === 'InvalidToken') {
+        throw new NotFoundError(
+          `--next-token is not a token printed by \`rollout history\` for these filters (${error.message}); run \`npx rollout history\` again.`,
+          { cause: error },
+        );
+      }
+      throw error;
     });
     printHistory(out, page.rollouts, page.nextToken);
     out.result(page);
@@ -346,6 +412,8 @@ export async function historyCommand(
 export async function healthCommand(options: CommonOptions & { service: string }): Promise<void> {
   const out = printer(options.json === true);
   await withTarget(options, out, async (target) => {
+    // Read only: a check of a service that does not exist would record a health result for it.
+    await findService(target, options.service);
     // StartSyncExecution has a `sync-` host prefix on AWS; a custom endpoint (the local cloud) has none.
     const sfn =
       target.kind === 'local' && target.local !== undefined
@@ -365,8 +433,9 @@ export async function healthCommand(options: CommonOptions & { service: string }
     if (sfn !== target.clients.sfn) sfn.destroy();
     const output = parseJson(result.output) as
       { healthy?: boolean; summary?: string; live?: unknown } | undefined;
-    out.result({ status: result.status, error: result.error, cause: result.cause, output });
+    const check = { status: result.status, error: result.error, cause: result.cause, output };
     if (result.status === 'SUCCEEDED') {
+      out.result(check);
       // The summary is a whole sentence ("Service x is healthy: 3 of 3 checks passed ...").
       const said =
         output?.live === null
@@ -378,6 +447,6 @@ export async function healthCommand(options: CommonOptions & { service: string }
     out.line(
       `${pc.red('✘')} ${options.service} is unhealthy: ${result.cause ?? result.error ?? result.status}`,
     );
-    throw new RolloutFailedError(`health check of ${options.service} failed`);
+    throw new RolloutFailedError(`health check of ${options.service} failed`, { result: check });
   });
 }

@@ -4,18 +4,31 @@ export interface SpecIssue {
   readonly path: string;
   /** What was found there (`undefined` when the field is missing). */
   readonly received: unknown;
+  /** What was found, said in words, when the value itself is not worth showing (e.g. far too deep). */
+  readonly found?: string;
   /** What the field must be, written as advice. */
   readonly expected: string;
 }
 
 /** Renders an issue as one line a person can act on. */
 export function formatSpecIssue(issue: SpecIssue): string {
-  const got = issue.received === undefined ? 'missing' : `got ${preview(issue.received)}`;
+  const got =
+    issue.found !== undefined
+      ? `got ${issue.found}`
+      : issue.received === undefined
+        ? 'missing'
+        : `got ${preview(issue.received)}`;
   return `${issue.path}: ${got}; expected ${issue.expected}`;
 }
 
 function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    // A value too deep (or cyclic) to print must not turn a spec error into a crash.
+    text = Array.isArray(value) ? '[...]' : '{...}';
+  }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

@@ -7,9 +7,52 @@ import { rolloutSpecSchema, type RolloutSpec } from './schema';
  * problem with its JSON path, the value found and what is expected.
  */
 export function validateSpec(input: unknown, source?: string): RolloutSpec {
+  const tooDeep = firstTooDeep(input, MAX_SPEC_DEPTH);
+  if (tooDeep !== undefined) {
+    throw new SpecInvalidError(
+      [
+        {
+          path: clipPath(jsonPath(tooDeep)),
+          received: undefined,
+          found: `a value nested more than ${MAX_SPEC_DEPTH} levels deep`,
+          expected: `at most ${MAX_SPEC_DEPTH} levels of nested objects and arrays in the whole spec`,
+        },
+      ],
+      source,
+    );
+  }
   const result = rolloutSpecSchema.safeParse(input);
   if (result.success) return result.data;
   throw new SpecInvalidError(toSpecIssues(result.error.issues, input), source);
+}
+
+/**
+ * How deep objects and arrays may nest in a spec. The deepest field of the schema is 5 levels down
+ * (`$.smokeTests[0].expect.jsonPaths[0]`) and smoke-test bodies are model inputs; a deeper document is
+ * an attack or a mistake, and validating or printing it would overflow the stack.
+ */
+export const MAX_SPEC_DEPTH = 64;
+
+/** The path of the first value nested deeper than `max` (walked without recursion), or undefined. */
+export function firstTooDeep(input: unknown, max: number): PropertyKey[] | undefined {
+  const stack: { value: unknown; path: PropertyKey[] }[] = [{ value: input, path: [] }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path } = item;
+    if (value === null || typeof value !== 'object') continue;
+    if (path.length >= max) return path;
+    const entries: [PropertyKey, unknown][] = Array.isArray(value)
+      ? value.map((v, i): [PropertyKey, unknown] => [i, v])
+      : Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i];
+      if (entry !== undefined) stack.push({ value: entry[1], path: [...path, entry[0]] });
+    }
+  }
+  return undefined;
+}
+
+function clipPath(path: string): string {
+  return path.length > 80 ? `${path.slice(0, 77)}...` : path;
 }
 
 /** Parses spec text (a file's content) and validates it; JSON syntax errors are reported as issues too. */
