@@ -52,6 +52,11 @@ export interface EndpointConfigRecord {
   /** The CreateEndpointConfig request minus EndpointConfigName and Tags. */
   readonly definition: Readonly<Record<string, unknown>>;
   readonly tags: readonly Tag[];
+  /**
+   * Before this time (epoch ms) CreateEndpoint does not see the configuration yet (a declared
+   * `SageMaker.EndpointConfigVisibility` fault: SageMaker reads it eventually consistently).
+   */
+  readonly visibleAt?: number;
 }
 
 /** What one production variant of an endpoint runs, captured at CreateEndpoint (later model changes do not affect it). */
@@ -193,6 +198,35 @@ export function lifecycleFault(outcome: FaultOutcome): LifecycleFault {
     ...(typeof deletionSeconds === 'number' ? { deletionSeconds } : {}),
   };
 }
+
+/** Effects of a `SageMaker.EndpointConfigVisibility` fault: AWS seconds CreateEndpoint does not see a new config. */
+export function configVisibilityFault(outcome: FaultOutcome): number {
+  const seconds = outcome.invisibleSeconds;
+  if (!(typeof seconds === 'number' && seconds >= 0 && Number.isFinite(seconds))) {
+    throw new AwsError(
+      'ValidationException',
+      `Declared fault for SageMaker.EndpointConfigVisibility: invisibleSeconds must be a number of AWS seconds >= 0; got ${JSON.stringify(seconds)} (see local/SUPPORT.md).`,
+    );
+  }
+  return seconds;
+}
+
+/** True for fault outcomes the EndpointConfigVisibility pseudo-operation applies. */
+export function isConfigVisibilityOutcome(outcome: FaultOutcome): boolean {
+  return 'invisibleSeconds' in outcome;
+}
+
+/**
+ * Statuses in which SageMaker refuses DeleteEndpoint: a CreateEndpoint or UpdateEndpoint is still
+ * running (EndpointSummary reference: SystemUpdating "cannot be updated or deleted"). Of these the
+ * emulator produces Creating.
+ */
+export const DELETE_REFUSED_STATUSES: ReadonlySet<string> = new Set([
+  'Creating',
+  'Updating',
+  'SystemUpdating',
+  'RollingBack',
+]);
 
 // --- validation messages ------------------------------------------------------------------------
 
@@ -452,6 +486,12 @@ export class SageMakerEmulator {
     }
     const arn = this.arn('endpoint-config', name);
     const tags = tagsOf(input);
+    const visibility = this.ctx.faults.take(
+      'SageMaker.EndpointConfigVisibility',
+      input,
+      isConfigVisibilityOutcome,
+    );
+    const invisibleSeconds = visibility === undefined ? undefined : configVisibilityFault(visibility);
     return this.store.mutate((s) => {
       const key = name.toLowerCase();
       if (s.endpointConfigs[key] !== undefined) {
@@ -461,7 +501,17 @@ export class SageMakerEmulator {
         );
       }
       const { EndpointConfigName: _n, Tags: _t, ...definition } = input;
-      s.endpointConfigs[key] = { name, arn, createdAt: this.now(), definition, tags };
+      const now = this.now();
+      s.endpointConfigs[key] = {
+        name,
+        arn,
+        createdAt: now,
+        definition,
+        tags,
+        ...(invisibleSeconds === undefined
+          ? {}
+          : { visibleAt: now + this.ctx.clock.scaledMs(invisibleSeconds) }),
+      };
       return { EndpointConfigArn: arn };
     });
   }
@@ -522,7 +572,9 @@ export class SageMakerEmulator {
       throw new AwsError('ValidationException', `Cannot create already existing endpoint "${arn}".`);
     }
     const config = this.store.state.endpointConfigs[configName.toLowerCase()];
-    if (config === undefined) {
+    // A config not yet visible to CreateEndpoint answers as a missing one (CreateEndpoint reference:
+    // the config is read eventually consistently; retry).
+    if (config === undefined || (config.visibleAt !== undefined && this.now() < config.visibleAt)) {
       throw new AwsError(
         'ValidationException',
         `Could not find endpoint configuration "${this.arn('endpoint-config', configName)}".`,
@@ -629,6 +681,12 @@ export class SageMakerEmulator {
       const endpoint = s.endpoints[key];
       if (endpoint === undefined) {
         throw new AwsError('ValidationException', `Could not find endpoint "${this.arn('endpoint', name)}".`);
+      }
+      const status = endpointStatusAt(endpoint, this.now());
+      // SageMaker refuses to delete an endpoint whose creation (or update) is still running; the
+      // caller must wait until it is InService or Failed.
+      if (DELETE_REFUSED_STATUSES.has(status)) {
+        throw new AwsError('ValidationException', `Cannot update in-progress endpoint "${endpoint.arn}".`);
       }
       // A second DeleteEndpoint while Deleting changes nothing.
       if (endpoint.deletingAt === undefined) s.endpoints[key] = { ...endpoint, deletingAt: this.now() };
