@@ -19,11 +19,11 @@ export const IN_PROGRESS_STATUSES: ReadonlySet<EndpointStatus> = new Set<Endpoin
 ]);
 
 /**
- * How Roll Back waits for an endpoint SageMaker will not delete yet: every 30 s for up to 75 minutes
- * (creation itself may take up to an hour, then deleting takes a few minutes). The deadline of the
- * whole wait is `maxAttempts × pollIntervalSeconds`.
+ * How Roll Back waits for an endpoint SageMaker will not delete yet: every 30 s for up to 2 hours
+ * (a rollout gives up after its maximum wait, 60 minutes by default, while creation may go on; then
+ * deleting takes a few minutes). The deadline of the whole wait is `maxAttempts × pollIntervalSeconds`.
  */
-export const IN_PROGRESS_POLL = { pollIntervalSeconds: 30, maxAttempts: 150 } as const;
+export const IN_PROGRESS_POLL = { pollIntervalSeconds: 30, maxAttempts: 240 } as const;
 
 /** What a DeleteEndpoint attempt found. */
 export type DeletionStart =

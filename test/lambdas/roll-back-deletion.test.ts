@@ -155,7 +155,7 @@ describe('Clean Up after the wait for the endpoint ended without its deletion', 
         Error: 'EndpointDeletionTimeoutError',
         Cause: JSON.stringify({
           errorType: 'EndpointDeletionTimeoutError',
-          errorMessage: `Endpoint ${NAME} is still Creating after 150 checks`,
+          errorMessage: `Endpoint ${NAME} is still Creating after 240 checks`,
         }),
       },
     } as RolloutState;
