@@ -162,4 +162,33 @@ describe("the proxy maps the local cloud's strict InvokeEndpoint ValidationError
         "SageMaker refused the request: 1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024",
     });
   });
+
+  it("answers 413 PayloadTooLarge when SageMaker refuses a body over a serverless endpoint's 4 MB", async () => {
+    // Arrange: SageMaker's 413 as the SDK parses it (a 6 MB + 1 body here; a serverless endpoint
+    // answers the same over 4 MB, which the proxy's own 6 MB check lets through; see serverless.test.ts).
+    const runtime = new SageMakerRuntimeClient(h.client);
+    const refused = await runtime
+      .send(
+        new InvokeEndpointCommand({
+          EndpointName: ENDPOINT,
+          Body: Buffer.alloc(6 * 1024 * 1024 + 1, 'x'),
+          ContentType: 'application/json',
+        }),
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    runtime.destroy();
+    if (!(refused instanceof Error)) throw new Error('expected SageMaker Runtime to refuse the body');
+    const { call } = proxyWith(() => Promise.reject(refused));
+
+    // Act
+    const result = await call({});
+
+    // Assert
+    expect(result.statusCode).toBe(413);
+    expect(errorOf(result).error).toBe('PayloadTooLarge');
+    expect(errorOf(result).message).toContain('HTTP content length exceeded 6291456 bytes.');
+  });
 });
