@@ -28,6 +28,8 @@ export interface InvocationStats {
   readonly invocations: number;
   readonly modelErrors: number;
   readonly lastInvokedAt: string;
+  /** Invocations refused with ThrottlingException past a serverless MaxConcurrency (absent: none). */
+  readonly throttled?: number;
 }
 
 interface RuntimeState {
@@ -150,6 +152,7 @@ export class SageMakerRuntimeEmulator {
     const key = endpointName.toLowerCase();
     const running = this.inFlight.get(key) ?? 0;
     if (maxConcurrency !== undefined && running >= maxConcurrency) {
+      this.countThrottled(known?.endpointName ?? endpointName);
       return throttled();
     }
     this.inFlight.set(key, running + 1);
@@ -253,9 +256,22 @@ export class SageMakerRuntimeEmulator {
     this.store.mutate((s) => {
       const before = s.endpoints[endpointName];
       s.endpoints[endpointName] = {
+        ...before,
         invocations: (before?.invocations ?? 0) + 1,
         modelErrors: (before?.modelErrors ?? 0) + (ok ? 0 : 1),
         lastInvokedAt: this.ctx.clock.now().toISOString(),
+      };
+    });
+  }
+
+  private countThrottled(endpointName: string): void {
+    this.store.mutate((s) => {
+      const before = s.endpoints[endpointName];
+      s.endpoints[endpointName] = {
+        invocations: before?.invocations ?? 0,
+        modelErrors: before?.modelErrors ?? 0,
+        lastInvokedAt: before?.lastInvokedAt ?? this.ctx.clock.now().toISOString(),
+        throttled: (before?.throttled ?? 0) + 1,
       };
     });
   }

@@ -250,6 +250,8 @@ describe('SageMaker Runtime InvokeEndpoint', () => {
     expect((throttled.$metadata as { httpStatusCode: number }).httpStatusCode).toBe(400);
     // Sequential invocations never exceed the limit.
     for (let i = 0; i < 3; i++) await invoke('one-at-a-time', { inputs: 'x' });
+    const inventory = h.plane.inventory() as { sagemaker: { invocations: Record<string, unknown> } };
+    expect(inventory.sagemaker.invocations['one-at-a-time']).toMatchObject({ invocations: 5, throttled: 1 });
   });
 
   it('does not limit the concurrency of an instance-backed endpoint', async () => {
