@@ -57,6 +57,8 @@ export interface EndpointConfigRecord {
    * `SageMaker.EndpointConfigVisibility` fault: SageMaker reads it eventually consistently).
    */
   readonly visibleAt?: number;
+  /** CreateEndpoint calls that still do not see the configuration (same fault, counted in calls). */
+  readonly invisibleCalls?: number;
 }
 
 /** What one production variant of an endpoint runs, captured at CreateEndpoint (later model changes do not affect it). */
@@ -199,21 +201,46 @@ export function lifecycleFault(outcome: FaultOutcome): LifecycleFault {
   };
 }
 
-/** Effects of a `SageMaker.EndpointConfigVisibility` fault: AWS seconds CreateEndpoint does not see a new config. */
-export function configVisibilityFault(outcome: FaultOutcome): number {
-  const seconds = outcome.invisibleSeconds;
-  if (!(typeof seconds === 'number' && seconds >= 0 && Number.isFinite(seconds))) {
-    throw new AwsError(
+/** Effects of a `SageMaker.EndpointConfigVisibility` fault: how long CreateEndpoint does not see a new config. */
+export interface ConfigVisibilityFault {
+  /** AWS seconds (scaled) after creation. */
+  readonly invisibleSeconds?: number;
+  /** CreateEndpoint calls naming the config that do not see it (deterministic, for tests across real time). */
+  readonly invisibleCalls?: number;
+}
+
+/** Reads a visibility fault, refusing values it cannot apply (a typo must not pass silently). */
+export function configVisibilityFault(outcome: FaultOutcome): ConfigVisibilityFault {
+  const { invisibleSeconds, invisibleCalls } = outcome;
+  const bad = (key: string, value: unknown, what: string): AwsError =>
+    new AwsError(
       'ValidationException',
-      `Declared fault for SageMaker.EndpointConfigVisibility: invisibleSeconds must be a number of AWS seconds >= 0; got ${JSON.stringify(seconds)} (see local/SUPPORT.md).`,
+      `Declared fault for SageMaker.EndpointConfigVisibility: ${key} must be ${what}; got ${JSON.stringify(value)} (see local/SUPPORT.md).`,
     );
+  if (
+    invisibleSeconds !== undefined &&
+    !(typeof invisibleSeconds === 'number' && invisibleSeconds >= 0 && Number.isFinite(invisibleSeconds))
+  ) {
+    throw bad('invisibleSeconds', invisibleSeconds, 'a number of AWS seconds >= 0');
   }
-  return seconds;
+  if (
+    invisibleCalls !== undefined &&
+    !(typeof invisibleCalls === 'number' && Number.isInteger(invisibleCalls) && invisibleCalls >= 0)
+  ) {
+    throw bad('invisibleCalls', invisibleCalls, 'a whole number >= 0');
+  }
+  if (invisibleSeconds === undefined && invisibleCalls === undefined) {
+    throw bad('invisibleSeconds', invisibleSeconds, 'a number of AWS seconds >= 0 (or give invisibleCalls)');
+  }
+  return {
+    ...(typeof invisibleSeconds === 'number' ? { invisibleSeconds } : {}),
+    ...(typeof invisibleCalls === 'number' ? { invisibleCalls } : {}),
+  };
 }
 
 /** True for fault outcomes the EndpointConfigVisibility pseudo-operation applies. */
 export function isConfigVisibilityOutcome(outcome: FaultOutcome): boolean {
-  return 'invisibleSeconds' in outcome;
+  return 'invisibleSeconds' in outcome || 'invisibleCalls' in outcome;
 }
 
 /**
@@ -491,7 +518,7 @@ export class SageMakerEmulator {
       input,
       isConfigVisibilityOutcome,
     );
-    const invisibleSeconds = visibility === undefined ? undefined : configVisibilityFault(visibility);
+    const hidden = visibility === undefined ? {} : configVisibilityFault(visibility);
     return this.store.mutate((s) => {
       const key = name.toLowerCase();
       if (s.endpointConfigs[key] !== undefined) {
@@ -508,9 +535,12 @@ export class SageMakerEmulator {
         createdAt: now,
         definition,
         tags,
-        ...(invisibleSeconds === undefined
+        ...(hidden.invisibleSeconds === undefined
           ? {}
-          : { visibleAt: now + this.ctx.clock.scaledMs(invisibleSeconds) }),
+          : { visibleAt: now + this.ctx.clock.scaledMs(hidden.invisibleSeconds) }),
+        ...(hidden.invisibleCalls === undefined || hidden.invisibleCalls === 0
+          ? {}
+          : { invisibleCalls: hidden.invisibleCalls }),
       };
       return { EndpointConfigArn: arn };
     });
@@ -574,7 +604,21 @@ export class SageMakerEmulator {
     const config = this.store.state.endpointConfigs[configName.toLowerCase()];
     // A config not yet visible to CreateEndpoint answers as a missing one (CreateEndpoint reference:
     // the config is read eventually consistently; retry).
-    if (config === undefined || (config.visibleAt !== undefined && this.now() < config.visibleAt)) {
+    const hiddenByCalls = config?.invisibleCalls !== undefined && config.invisibleCalls > 0;
+    if (config !== undefined && hiddenByCalls) {
+      const key = configName.toLowerCase();
+      this.store.mutate((s) => {
+        const stored = s.endpointConfigs[key];
+        if (stored?.invisibleCalls !== undefined) {
+          s.endpointConfigs[key] = { ...stored, invisibleCalls: stored.invisibleCalls - 1 };
+        }
+      });
+    }
+    if (
+      config === undefined ||
+      hiddenByCalls ||
+      (config.visibleAt !== undefined && this.now() < config.visibleAt)
+    ) {
       throw new AwsError(
         'ValidationException',
         `Could not find endpoint configuration "${this.arn('endpoint-config', configName)}".`,

@@ -42,10 +42,16 @@ afterAll(async () => {
 describe('a serverless rollout through the strict local cloud', () => {
   let endpointName: string;
 
-  it('deploys with smoke tests run within MaxConcurrency 1 and switches the API to the serverless endpoint', async () => {
+  it('deploys through a late-visible config, with smoke tests run within MaxConcurrency 1, and switches the API to the serverless endpoint', async () => {
     const spec = serverlessSpec();
     const rolloutId = rolloutIdFor(spec);
-    await cloud.addFaults(CONTAINER_DELAY);
+    // SageMaker also reads the new config eventually consistently: the first two CreateEndpoint calls
+    // do not see it (issue 9 item 6), and the Create Endpoint state retries.
+    await cloud.addFaults(CONTAINER_DELAY, {
+      operation: 'SageMaker.EndpointConfigVisibility',
+      match: { EndpointConfigName: rolloutId },
+      outcome: { invisibleCalls: 2 },
+    });
 
     const outcome = await cloud.runRollout(spec, { rolloutId, timeoutMs: 180_000 });
 
@@ -70,6 +76,7 @@ describe('a serverless rollout through the strict local cloud', () => {
       ['positive review 3', true],
       ['positive review 4', true],
     ]);
+    expect(detail.steps.filter((s) => s.name === 'Create Endpoint').map((s) => s.attempts)).toEqual([3]);
     // Run Smoke Tests passed at its first attempt, and SageMaker throttled none of its invocations
     // (the SDK's own retries would hide a throttled one from the step).
     expect(detail.steps.filter((s) => s.name === 'Run Smoke Tests')).toHaveLength(1);

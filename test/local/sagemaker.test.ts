@@ -477,6 +477,24 @@ describe('SageMaker faults', () => {
     expect((await describe_('late')).EndpointConfigName).toBe('late-config');
   });
 
+  it('hides a new endpoint config from a number of CreateEndpoint calls by invisibleCalls', async () => {
+    h.faults.add({
+      operation: 'SageMaker.EndpointConfigVisibility',
+      outcome: { invisibleCalls: 2 },
+      count: 1,
+    });
+    await createModel('m2');
+    await createConfig('c2', 'm2');
+    const attempt = () =>
+      sm.send(new CreateEndpointCommand({ EndpointName: 'e2', EndpointConfigName: 'c2' })).then(
+        () => 'created',
+        (e: Error) => e.message,
+      );
+    const notFound =
+      'Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:000000000000:endpoint-config/c2".';
+    expect([await attempt(), await attempt(), await attempt()]).toEqual([notFound, notFound, 'created']);
+  });
+
   it('rejects CreateEndpointConfig when a visibility fault has no valid invisibleSeconds', async () => {
     h.faults.add({ operation: 'SageMaker.EndpointConfigVisibility', outcome: { invisibleSeconds: -1 } });
     await createModel('m');
