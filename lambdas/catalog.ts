@@ -262,13 +262,21 @@ export const STEP_FUNCTIONS: readonly FunctionSpec[] = [
     'check-endpoint-deleted',
     'Polls until the rolled-back endpoint is gone',
     ['Check Endpoint Deleted'],
-    [{ actions: ['sagemaker:DescribeEndpoint'], resource: { kind: 'sagemaker', type: 'endpoint' } }],
+    [
+      {
+        // DeleteEndpoint: an endpoint still Creating at Roll Back is deleted once it leaves Creating.
+        actions: ['sagemaker:DescribeEndpoint', 'sagemaker:DeleteEndpoint'],
+        resource: { kind: 'sagemaker', type: 'endpoint' },
+      },
+    ],
   ),
   step(
     'clean-up',
     "Deletes the failed rollout's endpoint config and model and writes the failure summary",
     ['Clean Up'],
     [
+      // DescribeEndpoint: the config and model stay while the endpoint still exists.
+      { actions: ['sagemaker:DescribeEndpoint'], resource: { kind: 'sagemaker', type: 'endpoint' } },
       {
         actions: ['sagemaker:DeleteEndpointConfig'],
         resource: { kind: 'sagemaker', type: 'endpoint-config' },

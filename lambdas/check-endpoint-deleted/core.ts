@@ -1,7 +1,9 @@
 import { DescribeEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { EndpointDeletionTimeoutError, InvalidStepInputError } from '../shared/errors';
+import { logger } from '../shared/logger';
 import { isNotFound } from '../shared/sagemaker-errors';
 import type { EndpointStatus, RolloutState } from '../shared/types';
+import { deleteEndpointCommand, IN_PROGRESS_STATUSES, startEndpointDeletion } from './endpoint-deletion';
 
 /** What Check Endpoint Deleted needs besides the state. */
 export interface CheckEndpointDeletedDeps {
@@ -12,8 +14,10 @@ export interface CheckEndpointDeletedDeps {
 export const CHECK_ENDPOINT_DELETED_STEP = 'Check Endpoint Deleted';
 
 /**
- * One poll of the rolled-back endpoint: gone (SageMaker no longer knows it) ends the wait; otherwise
- * wait again until the bound set by Roll Back.
+ * One poll of the rolled-back endpoint: gone (SageMaker no longer knows it) ends the wait. An endpoint
+ * SageMaker would not delete yet (Creating: a rollout that timed out waiting) is deleted as soon as it
+ * has left that status; otherwise wait again until the bound set by Roll Back, whose end names what
+ * is left and the command that removes it.
  */
 export async function checkEndpointDeleted(
   state: RolloutState,
@@ -41,12 +45,27 @@ export async function checkEndpointDeleted(
     if (!isNotFound(error, 'endpoint')) throw error;
     status = 'Deleted';
   }
+  if (status !== 'Deleted' && status !== 'Deleting' && !IN_PROGRESS_STATUSES.has(status)) {
+    // Out of Creating (InService, Failed, ...): SageMaker accepts the deletion now. Deleting again
+    // what is already being deleted is not needed; a refusal means it went back in progress.
+    const started = await startEndpointDeletion(deps.sagemaker, name);
+    logger.info('Endpoint left its in-progress status; deletion started', {
+      endpointName: name,
+      status,
+      started,
+    });
+    status = started === 'gone' ? 'Deleted' : started === 'deleting' ? 'Deleting' : status;
+  }
   if (status !== 'Deleted' && attempts >= deletion.maxAttempts) {
+    const minutes = Math.round((attempts * deletion.pollIntervalSeconds) / 60);
     throw new EndpointDeletionTimeoutError(
-      `Endpoint ${name} is still ${status} after ${attempts} checks (about ` +
-        `${Math.round((attempts * deletion.pollIntervalSeconds) / 60)} min) of waiting for its deletion. ` +
-        `It costs money while it exists: check it in the SageMaker console and delete it by hand ` +
-        `(aws sagemaker delete-endpoint --endpoint-name ${name}).`,
+      IN_PROGRESS_STATUSES.has(status)
+        ? `Endpoint ${name} is still ${status} after ${attempts} checks (about ${minutes} min), and SageMaker ` +
+            `refuses to delete an endpoint while it is ${status}. It will cost money once it is InService: ` +
+            `delete it as soon as it leaves ${status} (${deleteEndpointCommand(name)}), then its endpoint config and model.`
+        : `Endpoint ${name} is still ${status} after ${attempts} checks (about ${minutes} min) of waiting for its deletion. ` +
+            `It costs money while it exists: check it in the SageMaker console and delete it by hand ` +
+            `(${deleteEndpointCommand(name)}).`,
     );
   }
   if (status === 'Deleted' && state.rollback !== undefined) {

@@ -1,12 +1,14 @@
 import {
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
+  DescribeEndpointCommand,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
+import { deleteEndpointCommand, IN_PROGRESS_STATUSES } from '../check-endpoint-deleted/endpoint-deletion';
 import { awsErrorName, errorMessage, isTransientAwsError } from '../shared/errors';
 import { caughtError, describeCaught, failureMessage } from '../shared/failure';
 import { isNotFound } from '../shared/sagemaker-errors';
-import type { FailureInfo, RollbackReport, RolloutState } from '../shared/types';
+import type { EndpointStatus, FailureInfo, RollbackReport, RolloutState } from '../shared/types';
 
 /** What Clean Up needs besides the state. */
 export interface CleanUpDeps {
@@ -56,8 +58,21 @@ export async function cleanUp(state: RolloutState, deps: CleanUpDeps): Promise<R
       );
     } else {
       const { endpointConfigName, modelName } = state.resources;
-      await deleteResource('endpoint configuration', endpointConfigName, deps, deleted, problems);
-      await deleteResource('model', modelName, deps, deleted, problems);
+      const remaining = await endpointStillThere(state, deps);
+      if (remaining !== null) {
+        // The CreateEndpoint reference: never delete a config or model while an endpoint is being
+        // created from them; they go once the endpoint is gone.
+        problems.push(
+          `Endpoint ${remaining.name} still exists (${remaining.status}), so its endpoint config ${endpointConfigName} ` +
+            `and model ${modelName} were kept. ${IN_PROGRESS_STATUSES.has(remaining.status as EndpointStatus) ? `Once it has left ${remaining.status}, remove` : 'Remove'} all three in this order: ` +
+            `${deleteEndpointCommand(remaining.name)}; wait until aws sagemaker describe-endpoint --endpoint-name ${remaining.name} ` +
+            `says it does not exist; aws sagemaker delete-endpoint-config --endpoint-config-name ${endpointConfigName}; ` +
+            `aws sagemaker delete-model --model-name ${modelName}.`,
+        );
+      } else {
+        await deleteResource('endpoint configuration', endpointConfigName, deps, deleted, problems);
+        await deleteResource('model', modelName, deps, deleted, problems);
+      }
     }
   }
 
@@ -78,6 +93,33 @@ export async function cleanUp(state: RolloutState, deps: CleanUpDeps): Promise<R
       }),
     },
   };
+}
+
+/**
+ * The rollout's endpoint when it may still exist: Roll Back's wait for its deletion did not end in
+ * "Deleted" (a deadline, a refusal, Roll Back itself failed), and SageMaker still knows it. Null when
+ * it is gone, so its config and model can go.
+ */
+async function endpointStillThere(
+  state: RolloutState,
+  deps: CleanUpDeps,
+): Promise<{ name: string; status: string } | null> {
+  const name = state.resources?.endpointName;
+  if (name === undefined) return null;
+  const confirmedGone =
+    state.deletion?.status === 'Deleted' &&
+    state.deletion.failureReason === undefined &&
+    caughtError(state, 'rollbackFailure') === undefined;
+  if (confirmedGone) return null;
+  try {
+    const out = await deps.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
+    return { name, status: out.EndpointStatus ?? 'status unknown' };
+  } catch (error) {
+    if (isNotFound(error, 'endpoint')) return null;
+    if (isTransientAwsError(error)) throw error;
+    // Unknown: keep the config and model rather than pull them from under a live creation.
+    return { name, status: `could not be described: ${awsErrorName(error)}` };
+  }
 }
 
 /**

@@ -4,9 +4,13 @@ import {
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { deployParts } from '../shared/deploy-state';
-import { InvalidStepInputError, ResourceMismatchError } from '../shared/errors';
+import {
+  EndpointConfigNotVisibleError,
+  InvalidStepInputError,
+  ResourceMismatchError,
+} from '../shared/errors';
 import { logger } from '../shared/logger';
-import { isAlreadyExists } from '../shared/sagemaker-errors';
+import { isAlreadyExists, isNotFound } from '../shared/sagemaker-errors';
 import { rolloutTags } from '../shared/tags';
 import type { RolloutState } from '../shared/types';
 
@@ -39,6 +43,16 @@ export async function createEndpoint(state: RolloutState, deps: CreateEndpointDe
       }),
     );
   } catch (error) {
+    if (isNotFound(error, 'endpoint configuration')) {
+      // Create Endpoint Config made it moments ago (state.resources says so); SageMaker may not see it
+      // yet. The state machine retries this error with backoff (Create Endpoint's Retry).
+      throw new EndpointConfigNotVisibleError(
+        `CreateEndpoint could not find endpoint config ${resources.endpointConfigName}, which this rollout ` +
+          'created in the step before: SageMaker reads a new config eventually consistently, so the step ' +
+          'is retried. If this persists, the config was deleted meanwhile; start the rollout again.',
+        { cause: error },
+      );
+    }
     if (!isAlreadyExists(error, 'endpoint')) throw error;
     const existing = await deps.sagemaker.send(
       new DescribeEndpointCommand({ EndpointName: resources.endpointName }),

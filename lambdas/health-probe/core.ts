@@ -3,6 +3,7 @@ import { readApiKey } from '../shared/api-key';
 import { InvalidStepInputError } from '../shared/errors';
 import type { HealthState, ProbedHealthState } from '../shared/health-types';
 import {
+  DEFAULT_SMOKE_CONCURRENCY,
   probeModelInfo,
   expectServedBy,
   httpInvoker,
@@ -56,7 +57,12 @@ export async function healthProbeCore(state: HealthState, deps: HealthProbeDeps)
     ];
   } else {
     const invoker = httpInvoker({ publicUrl, apiKey, fetch: deps.fetch, clock: deps.clock });
-    const outcomes = await runSmokeTests(state.smokeTests, invoker, deps.concurrency);
+    // A serverless endpoint throttles past its MaxConcurrency: Read Live Target says how many at once.
+    const concurrency = Math.min(
+      deps.concurrency ?? DEFAULT_SMOKE_CONCURRENCY,
+      state.probeConcurrency ?? Infinity,
+    );
+    const outcomes = await runSmokeTests(state.smokeTests, invoker, concurrency);
     results = outcomes.map((o) => expectServedBy(o.result, endpointName));
   }
   return {

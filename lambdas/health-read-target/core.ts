@@ -9,6 +9,7 @@ import type { HealthCheckInput, HealthCheckSettings, HealthState, NothingLive } 
 import { readLivePointer } from '../shared/live-pointer';
 import { readRegistration } from '../shared/registration';
 import { isNotFound } from '../shared/sagemaker-errors';
+import { smokeConcurrency } from '../shared/smoke';
 import type { EndpointStatus, LiveTarget } from '../shared/types';
 import type { SmokeTest } from '../../pipeline/spec/schema';
 
@@ -19,6 +20,9 @@ export interface HealthReadTargetDeps {
   readonly sfn: SFNClient;
   readonly prefix: string;
 }
+
+/** Part of a serverless endpoint's MaxConcurrency a health probe may take: the rest stays for users. */
+export const HEALTH_PROBE_SHARE = 0.5;
 
 /** Checks the health-check execution input: `{"service": "<name>"}`. */
 export function parseHealthCheckInput(event: unknown): HealthCheckInput {
@@ -56,6 +60,7 @@ export async function healthReadTargetCore(
     endpointStatus,
     smokeTests: deployed.smokeTests,
     healthCheckSettings: deployed.settings,
+    ...(deployed.probeConcurrency === undefined ? {} : { probeConcurrency: deployed.probeConcurrency }),
     health,
     notes:
       endpointStatus === 'InService'
@@ -84,6 +89,8 @@ interface DeployedSpec {
   readonly smokeTests: readonly SmokeTest[] | null;
   readonly settings: HealthCheckSettings;
   readonly notes: readonly string[];
+  /** Set for a serverless endpoint (see HealthState.probeConcurrency). */
+  readonly probeConcurrency?: number;
 }
 
 /**
@@ -110,7 +117,14 @@ async function readDeployedSpec(sfn: SFNClient, target: LiveTarget): Promise<Dep
   if (input === undefined) return fallback('the execution has no input');
   try {
     const spec = validateSpec((JSON.parse(input) as { spec?: unknown }).spec);
-    return { smokeTests: spec.smokeTests, settings: spec.healthCheck, notes: [] };
+    return {
+      smokeTests: spec.smokeTests,
+      settings: spec.healthCheck,
+      notes: [],
+      ...(spec.endpoint.type === 'serverless'
+        ? { probeConcurrency: smokeConcurrency(spec.endpoint, HEALTH_PROBE_SHARE) }
+        : {}),
+    };
   } catch (error) {
     return fallback(`its input is not a valid rollout spec: ${errorMessage(error).split('\n')[0] ?? ''}`);
   }

@@ -12,6 +12,7 @@ import {
 import {
   ForbiddenError,
   InvalidEncodingError,
+  InvalidHeaderError,
   InvalidJsonError,
   MethodNotAllowedError,
   NoDeploymentError,
@@ -40,6 +41,8 @@ export const CUSTOM_ATTRIBUTES_HEADER = 'x-amzn-sagemaker-custom-attributes';
 export const RESPONSE_MARGIN_MS = 1500;
 /** Longest InvokeEndpoint wait: API Gateway REST ends integrations at 29 s. */
 export const MAX_INVOKE_MS = 27_500;
+/** Longest Content-Type, Accept and custom-attributes value InvokeEndpoint accepts (InvokeEndpoint reference). */
+export const MAX_INVOKE_HEADER_CHARS = 1024;
 /** Cache-Control of `GET /model` (CloudFront's /model behaviour honours it). */
 export const MODEL_CACHE_CONTROL = 'max-age=5';
 /** Lambda's response payload limit, less room for the status and headers. */
@@ -192,6 +195,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
     ctx: InvocationContext,
     trace: Trace,
   ): Promise<APIGatewayProxyResult> => {
+    checkForwardedHeaders(request);
     const body = requestBodyBytes(request);
     const contentType = request.headers['content-type'] ?? DEFAULT_CONTENT_TYPE;
     const type = mediaType(contentType);
@@ -338,6 +342,37 @@ function verifyOrigin(request: ProxyRequest, config: ProxyConfig): void {
   const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
   if (given === undefined || !timingSafeEqual(digest(given), digest(expected))) {
     throw new ForbiddenError('Call the API through its CloudFront URL.');
+  }
+}
+
+/** The caller's headers the proxy passes to InvokeEndpoint, as the caller names them. */
+const FORWARDED_HEADERS = [
+  ['content-type', 'Content-Type'],
+  ['accept', 'Accept'],
+  [CUSTOM_ATTRIBUTES_HEADER, 'X-Amzn-SageMaker-Custom-Attributes'],
+] as const;
+
+/**
+ * Refuses, with a 400 naming the header and the limit, what SageMaker would refuse with a
+ * ValidationError (InvokeEndpoint reference: ContentType, Accept and CustomAttributes are at most
+ * 1024 characters, pattern `\p{ASCII}*`), so the caller learns which header to fix.
+ */
+function checkForwardedHeaders(request: ProxyRequest): void {
+  for (const [key, name] of FORWARDED_HEADERS) {
+    const value = request.headers[key];
+    if (value === undefined) continue;
+    if (value.length > MAX_INVOKE_HEADER_CHARS) {
+      throw new InvalidHeaderError(
+        `Header ${name} is ${value.length} characters long; SageMaker accepts at most ${MAX_INVOKE_HEADER_CHARS}. Send a shorter value.`,
+      );
+    }
+    // eslint-disable-next-line no-control-regex -- ASCII is exactly what SageMaker allows, controls included
+    const nonAscii = /[^\x00-\x7f]/.exec(value);
+    if (nonAscii !== null) {
+      throw new InvalidHeaderError(
+        `Header ${name} has a non-ASCII character at position ${nonAscii.index + 1}; SageMaker accepts only ASCII characters (at most ${MAX_INVOKE_HEADER_CHARS}) there. Encode the value, e.g. percent-encode or base64 it.`,
+      );
+    }
   }
 }
 

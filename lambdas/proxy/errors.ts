@@ -62,6 +62,16 @@ export class InvalidEncodingError extends ProxyError {
   readonly code = 'InvalidEncoding';
 }
 
+/**
+ * A request header SageMaker InvokeEndpoint would refuse (Content-Type, Accept or
+ * X-Amzn-SageMaker-Custom-Attributes over 1024 characters or not ASCII): refused before calling it.
+ */
+export class InvalidHeaderError extends ProxyError {
+  override readonly name = 'InvalidHeaderError';
+  readonly status = 400;
+  readonly code = 'InvalidHeader';
+}
+
 /** SageMaker refused the request itself (ValidationError other than a missing endpoint). */
 export class InvalidModelRequestError extends ProxyError {
   override readonly name = 'InvalidModelRequestError';

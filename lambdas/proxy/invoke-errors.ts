@@ -4,6 +4,7 @@ import {
   ModelFailedError,
   ModelNotReadyError,
   ModelRejectedInputError,
+  PayloadTooLargeError,
   type ProxyError,
   ThrottledError,
   UpstreamFailureError,
@@ -86,6 +87,14 @@ export function invokeErrorToProxyError(error: unknown, endpointName: string): P
       );
     }
     return new InvalidModelRequestError(`SageMaker refused the request: ${message}`, { cause: error });
+  }
+  if (httpStatus === 413) {
+    // SageMaker's front end answers an oversized body without an error code; a serverless endpoint's
+    // limit (4 MB) is below the 6 MB the proxy checks itself.
+    return new PayloadTooLargeError(
+      `SageMaker refused the body as too large for endpoint ${endpointName} (${message || 'HTTP 413'}); serverless endpoints accept at most 4 MB, others 6 MB. Send a smaller input.`,
+      { cause: error },
+    );
   }
   if (THROTTLED.has(name) || httpStatus === 429) {
     return new ThrottledError(

@@ -1,10 +1,14 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { DeleteEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  deleteEndpointCommand,
+  IN_PROGRESS_POLL,
+  startEndpointDeletion,
+} from '../check-endpoint-deleted/endpoint-deletion';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { errorMessage, isTransientAwsError } from '../shared/errors';
 import { LivePointerCorruptError, readLivePointer, writeLivePointer } from '../shared/live-pointer';
 import { logger } from '../shared/logger';
-import { isNotFound } from '../shared/sagemaker-errors';
 import { switchTarget, type SwitchTargetOptions } from '../shared/switch-target';
 import type { LivePointer, PollState, RolloutState } from '../shared/types';
 
@@ -106,14 +110,22 @@ async function deleteOwnEndpoint(
     return deleted('not deleted: not named after this rollout');
   }
   try {
-    await deps.sagemaker.send(new DeleteEndpointCommand({ EndpointName: endpointName }));
+    const started = await startEndpointDeletion(deps.sagemaker, endpointName);
+    if (started === 'gone') return deleted();
+    if (started === 'in-progress') {
+      // A rollout that timed out waiting leaves its endpoint Creating, which SageMaker will not delete:
+      // Check Endpoint Deleted waits it out (bounded) and deletes it then; Clean Up keeps its config
+      // and model until it is gone.
+      logger.info('Endpoint still being created; waiting to delete it', { endpointName });
+      return { ...IN_PROGRESS_POLL, attempts: 0, status: 'Creating' };
+    }
     return { ...DELETION_POLL, attempts: 0, status: 'Deleting' };
   } catch (error) {
-    if (isNotFound(error, 'endpoint')) return deleted();
     if (isTransientAwsError(error)) throw error;
     // Serving is safe (restored above); the endpoint just keeps costing money until a person deletes it.
     problems.push(
-      `Could not delete endpoint ${endpointName} (${error instanceof Error ? error.name : 'Error'}: ${errorMessage(error)}); delete it by hand.`,
+      `Could not delete endpoint ${endpointName} (${error instanceof Error ? error.name : 'Error'}: ${errorMessage(error)}); ` +
+        `delete it by hand: ${deleteEndpointCommand(endpointName)}.`,
     );
     return deleted('DeleteEndpoint failed; see rollback.problems');
   }

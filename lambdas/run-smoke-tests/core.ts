@@ -1,13 +1,19 @@
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { AwsTransientError, InvalidStepInputError, SmokeTestFailedError } from '../shared/errors';
-import { runSmokeTests, sageMakerInvoker, type Clock, type SmokeResultWithAnswer } from '../shared/smoke';
+import {
+  runSmokeTests,
+  sageMakerInvoker,
+  smokeConcurrency,
+  type Clock,
+  type SmokeResultWithAnswer,
+} from '../shared/smoke';
 import type { RolloutState } from '../shared/types';
 
 /** What Run Smoke Tests needs from outside. */
 export interface RunSmokeTestsDeps {
   readonly runtime: SageMakerRuntimeClient;
   readonly clock: Clock;
-  /** @default 4 */
+  /** Most invocations at once. @default 4, and never more than a serverless endpoint's maxConcurrency */
   readonly concurrency?: number;
 }
 
@@ -28,7 +34,11 @@ export async function runSmokeTestsCore(state: RolloutState, deps: RunSmokeTests
   }
   const endpointName = state.resources.endpointName;
   const invoker = sageMakerInvoker(deps.runtime, endpointName, deps.clock);
-  const outcomes = await runSmokeTests(state.spec.smokeTests, invoker, deps.concurrency);
+  const outcomes = await runSmokeTests(
+    state.spec.smokeTests,
+    invoker,
+    smokeConcurrency(state.spec.endpoint, 1, deps.concurrency),
+  );
   const transient = outcomes.filter((o) => o.answer.transient === true);
   if (transient.length > 0) {
     throw new AwsTransientError(

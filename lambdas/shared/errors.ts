@@ -52,6 +52,14 @@ export class ResourceMismatchError extends RolloutError {
   override readonly name = 'ResourceMismatchError';
 }
 
+/**
+ * CreateEndpoint did not find the endpoint config this rollout just created: SageMaker reads a new
+ * config eventually consistently (CreateEndpoint reference), so Create Endpoint retries it.
+ */
+export class EndpointConfigNotVisibleError extends RolloutError {
+  override readonly name = 'EndpointConfigNotVisibleError';
+}
+
 /** The new endpoint reached `Failed`; carries SageMaker's FailureReason. */
 export class EndpointFailedError extends RolloutError {
   override readonly name = 'EndpointFailedError';
@@ -98,6 +106,7 @@ export const HANDLER_ERROR_NAMES = [
   'RolloutInProgressError',
   'NoPreviousDeploymentError',
   'ResourceMismatchError',
+  'EndpointConfigNotVisibleError',
   'EndpointFailedError',
   'EndpointWaitTimeoutError',
   'EndpointDeletionTimeoutError',

@@ -72,6 +72,11 @@ export interface HealthState {
    */
   readonly smokeTests: readonly SmokeTest[] | null;
   readonly healthCheckSettings: HealthCheckSettings;
+  /**
+   * Most probe requests at once: half a serverless endpoint's MaxConcurrency (at least 1), so the probe
+   * neither throttles itself nor the live traffic; absent: the runner's default.
+   */
+  readonly probeConcurrency?: number;
   /** The health parameter when the check started. */
   readonly health: HealthRecord;
   /** Things a person should know about this check (e.g. why the smoke tests were not used). */

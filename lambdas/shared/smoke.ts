@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { JSONPath } from 'jsonpath-plus';
-import type { JsonPathCheck, SmokeTest } from '../../pipeline/spec/schema';
+import type { JsonPathCheck, RolloutSpec, SmokeTest } from '../../pipeline/spec/schema';
 import { errorMessage, isTransientAwsError } from './errors';
 import { SERVED_BY_HEADER, type SmokeResult } from './types';
 
@@ -42,6 +42,21 @@ export const RESPONSE_PREVIEW_CHARS = 512;
 
 /** How many smoke invocations run at once by default: enough to be quick, few enough not to trip throttling. */
 export const DEFAULT_SMOKE_CONCURRENCY = 4;
+
+/**
+ * How many smoke invocations may run at once against an endpoint: a serverless endpoint throttles
+ * whatever exceeds its MaxConcurrency (ThrottlingException), which would read as a failed smoke test,
+ * so never more than that. `share` leaves room for live traffic: a health probe of the live endpoint
+ * takes at most that part of it (at least one).
+ */
+export function smokeConcurrency(
+  endpoint: RolloutSpec['endpoint'] | null | undefined,
+  share = 1,
+  fallback: number = DEFAULT_SMOKE_CONCURRENCY,
+): number {
+  if (endpoint?.type !== 'serverless') return fallback;
+  return Math.max(1, Math.min(fallback, Math.floor(endpoint.maxConcurrency * share)));
+}
 
 /** Invokes a SageMaker endpoint directly with InvokeEndpoint. */
 export function sageMakerInvoker(

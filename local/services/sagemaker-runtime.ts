@@ -16,6 +16,10 @@ import type { InvocationTarget, SageMakerEmulator } from './sagemaker';
 
 /** Largest InvokeEndpoint body SageMaker accepts (6 MB). */
 export const MAX_INVOKE_BODY_BYTES = 6 * 1024 * 1024;
+/** Largest body a serverless endpoint accepts (4 MB, serverless inference's payload limit). */
+export const MAX_SERVERLESS_BODY_BYTES = 4 * 1024 * 1024;
+/** Longest Content-Type, Accept and CustomAttributes value InvokeEndpoint accepts (Header / CustomAttributesHeader: max 1024). */
+export const MAX_INVOKE_HEADER_CHARS = 1024;
 /** How long SageMaker waits for a container's answer (real seconds: a forwarded server is real). */
 export const CONTAINER_TIMEOUT_MS = 60_000;
 
@@ -24,6 +28,8 @@ export interface InvocationStats {
   readonly invocations: number;
   readonly modelErrors: number;
   readonly lastInvokedAt: string;
+  /** Invocations refused with ThrottlingException past a serverless MaxConcurrency (absent: none). */
+  readonly throttled?: number;
 }
 
 interface RuntimeState {
@@ -39,11 +45,46 @@ interface ContainerAnswer {
 
 const INVOCATIONS_PATH = '/endpoints/{EndpointName}/invocations';
 
+/** One InvokeEndpoint header member: its wire name, the member name SageMaker's messages use, whether its value is sensitive (never echoed). */
+const LIMITED_HEADERS = [
+  { header: 'content-type', member: 'contentType', sensitive: false },
+  { header: 'accept', member: 'accept', sensitive: false },
+  { header: 'x-amzn-sagemaker-custom-attributes', member: 'customAttributes', sensitive: true },
+] as const;
+
+/**
+ * The constraint violations of InvokeEndpoint's header members, worded as SageMaker words them
+ * (InvokeEndpoint reference: ContentType, Accept and CustomAttributes are at most 1024 characters of
+ * pattern `\p{ASCII}*`; CustomAttributes is sensitive, so its value is not echoed).
+ */
+export function invokeHeaderViolations(values: Readonly<Record<string, string | undefined>>): string[] {
+  const out: string[] = [];
+  for (const { header, member, sensitive } of LIMITED_HEADERS) {
+    const value = values[header];
+    if (value === undefined) continue;
+    const subject = sensitive ? `Value at '${member}'` : `Value '${value}' at '${member}'`;
+    if (value.length > MAX_INVOKE_HEADER_CHARS) {
+      out.push(
+        `${subject} failed to satisfy constraint: Member must have length less than or equal to ${MAX_INVOKE_HEADER_CHARS}`,
+      );
+    }
+    // eslint-disable-next-line no-control-regex -- the pattern is "any ASCII character", controls included
+    if (/[^\x00-\x7f]/.test(value)) {
+      out.push(
+        `${subject} failed to satisfy constraint: Member must satisfy regular expression pattern: \\p{ASCII}*`,
+      );
+    }
+  }
+  return out;
+}
+
 /** The emulated SageMaker Runtime. */
 export class SageMakerRuntimeEmulator {
   /** The REST service for the AWS API port. */
   readonly service: LocalService;
   private readonly store: JsonStore<RuntimeState>;
+  /** Invocations running now, per endpoint (a serverless endpoint admits at most MaxConcurrency). */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -76,25 +117,63 @@ export class SageMakerRuntimeEmulator {
   }
 
   private async invokeEndpoint(endpointName: string, req: LocalRequest): Promise<LocalResponse> {
-    if (req.body.length > MAX_INVOKE_BODY_BYTES) {
-      // SageMaker's front end answers this without an error code (SDKs name it "Unknown").
-      return {
-        status: 413,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ message: `HTTP content length exceeded ${MAX_INVOKE_BODY_BYTES} bytes.` }),
-      };
-    }
+    if (req.body.length > MAX_INVOKE_BODY_BYTES) return tooLarge(MAX_INVOKE_BODY_BYTES);
     const contentType = header(req, 'content-type');
     const accept = header(req, 'accept');
+    const customAttributes = header(req, 'x-amzn-sagemaker-custom-attributes');
+    const violations = invokeHeaderViolations({
+      'content-type': contentType,
+      accept,
+      'x-amzn-sagemaker-custom-attributes': customAttributes,
+    });
+    if (violations.length > 0) {
+      const n = violations.length;
+      throw new AwsError(
+        'ValidationError',
+        `${n} validation error${n === 1 ? '' : 's'} detected: ${violations.join('; ')}`,
+      );
+    }
     const input = {
       EndpointName: endpointName,
       ContentType: contentType,
       Accept: accept,
-      CustomAttributes: header(req, 'x-amzn-sagemaker-custom-attributes'),
+      CustomAttributes: customAttributes,
       TargetVariant: header(req, 'x-amzn-sagemaker-target-variant'),
       InferenceId: header(req, 'x-amzn-sagemaker-inference-id'),
       Body: req.body.length <= 65536 ? req.body.toString('utf8') : undefined,
     };
+    const known = this.sagemaker.invocationTarget(endpointName);
+    const maxConcurrency = known === undefined ? undefined : serverlessMaxConcurrency(known);
+    if (maxConcurrency !== undefined && req.body.length > MAX_SERVERLESS_BODY_BYTES) {
+      return tooLarge(MAX_SERVERLESS_BODY_BYTES);
+    }
+    // Admission: a serverless endpoint runs at most MaxConcurrency invocations at once and throttles
+    // the rest (ProductionVariantServerlessConfig reference). A declared delay counts as time in the container.
+    const key = endpointName.toLowerCase();
+    const running = this.inFlight.get(key) ?? 0;
+    if (maxConcurrency !== undefined && running >= maxConcurrency) {
+      this.countThrottled(known?.endpointName ?? endpointName);
+      return throttled();
+    }
+    this.inFlight.set(key, running + 1);
+    try {
+      return await this.invokeAdmitted(endpointName, req.body, input);
+    } finally {
+      const left = (this.inFlight.get(key) ?? 1) - 1;
+      if (left <= 0) this.inFlight.delete(key);
+      else this.inFlight.set(key, left);
+    }
+  }
+
+  private async invokeAdmitted(
+    endpointName: string,
+    body: Buffer,
+    input: {
+      readonly ContentType: string | undefined;
+      readonly Accept: string | undefined;
+      readonly [field: string]: unknown;
+    },
+  ): Promise<LocalResponse> {
     try {
       await applyFault(this.ctx, 'SageMakerRuntime.InvokeEndpoint', input);
     } catch (error) {
@@ -109,7 +188,7 @@ export class SageMakerRuntimeEmulator {
         `Endpoint ${endpointName} of account ${this.ctx.accountId} not found.`,
       );
     }
-    const answer = await this.runContainer(target, req.body, contentType, accept);
+    const answer = await this.runContainer(target, body, input.ContentType, input.Accept);
     const ok = answer.status >= 200 && answer.status < 300;
     this.count(target.endpointName, ok);
     if (!ok) throw this.modelError(target.endpointName, answer.status, answerText(answer.body));
@@ -177,9 +256,22 @@ export class SageMakerRuntimeEmulator {
     this.store.mutate((s) => {
       const before = s.endpoints[endpointName];
       s.endpoints[endpointName] = {
+        ...before,
         invocations: (before?.invocations ?? 0) + 1,
         modelErrors: (before?.modelErrors ?? 0) + (ok ? 0 : 1),
         lastInvokedAt: this.ctx.clock.now().toISOString(),
+      };
+    });
+  }
+
+  private countThrottled(endpointName: string): void {
+    this.store.mutate((s) => {
+      const before = s.endpoints[endpointName];
+      s.endpoints[endpointName] = {
+        invocations: before?.invocations ?? 0,
+        modelErrors: before?.modelErrors ?? 0,
+        lastInvokedAt: before?.lastInvokedAt ?? this.ctx.clock.now().toISOString(),
+        throttled: (before?.throttled ?? 0) + 1,
       };
     });
   }
@@ -193,6 +285,33 @@ export class SageMakerRuntimeEmulator {
   reset(): void {
     this.store.reset();
   }
+}
+
+/** SageMaker's front end refuses a body over the limit without an error code (SDKs name it "Unknown"). */
+function tooLarge(limit: number): LocalResponse {
+  return {
+    status: 413,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message: `HTTP content length exceeded ${limit} bytes.` }),
+  };
+}
+
+/**
+ * A serverless endpoint past its MaxConcurrency: SageMaker answers ThrottlingException with no
+ * message (botocore prints "None").
+ */
+function throttled(): LocalResponse {
+  return {
+    status: 400,
+    headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'ThrottlingException' },
+    body: JSON.stringify({}),
+  };
+}
+
+/** MaxConcurrency of the variant an invocation goes to, or undefined for an instance-backed variant. */
+function serverlessMaxConcurrency(target: InvocationTarget): number | undefined {
+  const value = target.variant.serverless?.MaxConcurrency;
+  return typeof value === 'number' && value >= 1 ? Math.floor(value) : undefined;
 }
 
 function header(req: LocalRequest, name: string): string | undefined {

@@ -52,6 +52,13 @@ export interface EndpointConfigRecord {
   /** The CreateEndpointConfig request minus EndpointConfigName and Tags. */
   readonly definition: Readonly<Record<string, unknown>>;
   readonly tags: readonly Tag[];
+  /**
+   * Before this time (epoch ms) CreateEndpoint does not see the configuration yet (a declared
+   * `SageMaker.EndpointConfigVisibility` fault: SageMaker reads it eventually consistently).
+   */
+  readonly visibleAt?: number;
+  /** CreateEndpoint calls that still do not see the configuration (same fault, counted in calls). */
+  readonly invisibleCalls?: number;
 }
 
 /** What one production variant of an endpoint runs, captured at CreateEndpoint (later model changes do not affect it). */
@@ -193,6 +200,60 @@ export function lifecycleFault(outcome: FaultOutcome): LifecycleFault {
     ...(typeof deletionSeconds === 'number' ? { deletionSeconds } : {}),
   };
 }
+
+/** Effects of a `SageMaker.EndpointConfigVisibility` fault: how long CreateEndpoint does not see a new config. */
+export interface ConfigVisibilityFault {
+  /** AWS seconds (scaled) after creation. */
+  readonly invisibleSeconds?: number;
+  /** CreateEndpoint calls naming the config that do not see it (deterministic, for tests across real time). */
+  readonly invisibleCalls?: number;
+}
+
+/** Reads a visibility fault, refusing values it cannot apply (a typo must not pass silently). */
+export function configVisibilityFault(outcome: FaultOutcome): ConfigVisibilityFault {
+  const { invisibleSeconds, invisibleCalls } = outcome;
+  const bad = (key: string, value: unknown, what: string): AwsError =>
+    new AwsError(
+      'ValidationException',
+      `Declared fault for SageMaker.EndpointConfigVisibility: ${key} must be ${what}; got ${JSON.stringify(value)} (see local/SUPPORT.md).`,
+    );
+  if (
+    invisibleSeconds !== undefined &&
+    !(typeof invisibleSeconds === 'number' && invisibleSeconds >= 0 && Number.isFinite(invisibleSeconds))
+  ) {
+    throw bad('invisibleSeconds', invisibleSeconds, 'a number of AWS seconds >= 0');
+  }
+  if (
+    invisibleCalls !== undefined &&
+    !(typeof invisibleCalls === 'number' && Number.isInteger(invisibleCalls) && invisibleCalls >= 0)
+  ) {
+    throw bad('invisibleCalls', invisibleCalls, 'a whole number >= 0');
+  }
+  if (invisibleSeconds === undefined && invisibleCalls === undefined) {
+    throw bad('invisibleSeconds', invisibleSeconds, 'a number of AWS seconds >= 0 (or give invisibleCalls)');
+  }
+  return {
+    ...(typeof invisibleSeconds === 'number' ? { invisibleSeconds } : {}),
+    ...(typeof invisibleCalls === 'number' ? { invisibleCalls } : {}),
+  };
+}
+
+/** True for fault outcomes the EndpointConfigVisibility pseudo-operation applies. */
+export function isConfigVisibilityOutcome(outcome: FaultOutcome): boolean {
+  return 'invisibleSeconds' in outcome || 'invisibleCalls' in outcome;
+}
+
+/**
+ * Statuses in which SageMaker refuses DeleteEndpoint: a CreateEndpoint or UpdateEndpoint is still
+ * running (EndpointSummary reference: SystemUpdating "cannot be updated or deleted"). Of these the
+ * emulator produces Creating.
+ */
+export const DELETE_REFUSED_STATUSES: ReadonlySet<string> = new Set([
+  'Creating',
+  'Updating',
+  'SystemUpdating',
+  'RollingBack',
+]);
 
 // --- validation messages ------------------------------------------------------------------------
 
@@ -452,6 +513,12 @@ export class SageMakerEmulator {
     }
     const arn = this.arn('endpoint-config', name);
     const tags = tagsOf(input);
+    const visibility = this.ctx.faults.take(
+      'SageMaker.EndpointConfigVisibility',
+      input,
+      isConfigVisibilityOutcome,
+    );
+    const hidden = visibility === undefined ? {} : configVisibilityFault(visibility);
     return this.store.mutate((s) => {
       const key = name.toLowerCase();
       if (s.endpointConfigs[key] !== undefined) {
@@ -461,7 +528,20 @@ export class SageMakerEmulator {
         );
       }
       const { EndpointConfigName: _n, Tags: _t, ...definition } = input;
-      s.endpointConfigs[key] = { name, arn, createdAt: this.now(), definition, tags };
+      const now = this.now();
+      s.endpointConfigs[key] = {
+        name,
+        arn,
+        createdAt: now,
+        definition,
+        tags,
+        ...(hidden.invisibleSeconds === undefined
+          ? {}
+          : { visibleAt: now + this.ctx.clock.scaledMs(hidden.invisibleSeconds) }),
+        ...(hidden.invisibleCalls === undefined || hidden.invisibleCalls === 0
+          ? {}
+          : { invisibleCalls: hidden.invisibleCalls }),
+      };
       return { EndpointConfigArn: arn };
     });
   }
@@ -522,7 +602,23 @@ export class SageMakerEmulator {
       throw new AwsError('ValidationException', `Cannot create already existing endpoint "${arn}".`);
     }
     const config = this.store.state.endpointConfigs[configName.toLowerCase()];
-    if (config === undefined) {
+    // A config not yet visible to CreateEndpoint answers as a missing one (CreateEndpoint reference:
+    // the config is read eventually consistently; retry).
+    const hiddenByCalls = config?.invisibleCalls !== undefined && config.invisibleCalls > 0;
+    if (config !== undefined && hiddenByCalls) {
+      const key = configName.toLowerCase();
+      this.store.mutate((s) => {
+        const stored = s.endpointConfigs[key];
+        if (stored?.invisibleCalls !== undefined) {
+          s.endpointConfigs[key] = { ...stored, invisibleCalls: stored.invisibleCalls - 1 };
+        }
+      });
+    }
+    if (
+      config === undefined ||
+      hiddenByCalls ||
+      (config.visibleAt !== undefined && this.now() < config.visibleAt)
+    ) {
       throw new AwsError(
         'ValidationException',
         `Could not find endpoint configuration "${this.arn('endpoint-config', configName)}".`,
@@ -629,6 +725,12 @@ export class SageMakerEmulator {
       const endpoint = s.endpoints[key];
       if (endpoint === undefined) {
         throw new AwsError('ValidationException', `Could not find endpoint "${this.arn('endpoint', name)}".`);
+      }
+      const status = endpointStatusAt(endpoint, this.now());
+      // SageMaker refuses to delete an endpoint whose creation (or update) is still running; the
+      // caller must wait until it is InService or Failed.
+      if (DELETE_REFUSED_STATUSES.has(status)) {
+        throw new AwsError('ValidationException', `Cannot update in-progress endpoint "${endpoint.arn}".`);
       }
       // A second DeleteEndpoint while Deleting changes nothing.
       if (endpoint.deletingAt === undefined) s.endpoints[key] = { ...endpoint, deletingAt: this.now() };

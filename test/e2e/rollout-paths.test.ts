@@ -1,3 +1,4 @@
+import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import type { FaultRule } from '../../local/faults';
 import type { LivePointer } from '../../lambdas/shared/types';
 import { DEFAULT_PREFIX, stepFunctionName } from '../../pipeline/names';
@@ -202,11 +203,13 @@ describe('a rollout through the local cloud', () => {
     const spec = specVersion(version++, (s) => {
       s.rollout = { ...s.rollout, pollIntervalSeconds: 5, maxWaitMinutes: 1 };
     });
+    // Creating for 7,000 AWS seconds: far past the 1-minute wait, but within Roll Back's 2-hour wait for
+    // it to leave Creating. SageMaker refuses to delete it meanwhile (issue 9 item 5).
     const run = await runWithFaults(cloud, spec, (rolloutId) => [
       {
         operation: 'SageMaker.EndpointLifecycle',
         match: { EndpointName: rolloutId },
-        outcome: { endpointStatus: 'Creating' },
+        outcome: { creationSeconds: 7000 },
       },
     ]);
 
@@ -217,7 +220,23 @@ describe('a rollout through the local cloud', () => {
     });
     const detail = await cloud.rollout(run.outcome.executionArn);
     expect(detail.steps.filter((s) => s.name === 'Check Endpoint')).toHaveLength(12);
-  }, 120_000);
+    // Roll Back waited the endpoint out of Creating, deleted it, waited until it was gone, and only then
+    // deleted its config and model: nothing is left, nothing needs a person.
+    expect(detail.steps.filter((s) => s.name === 'Check Endpoint Deleted').length).toBeGreaterThan(1);
+    expect(detail.record).toMatchObject({
+      rollback: {
+        deleted: [`endpoint ${run.rolloutId}`, `endpoint config ${run.rolloutId}`, `model ${run.rolloutId}`],
+        problems: [],
+      },
+    });
+    const gone = await cloud.clients.sagemaker
+      .send(new DescribeEndpointCommand({ EndpointName: run.rolloutId }))
+      .then(
+        (d) => d.EndpointStatus ?? 'no status',
+        (e: Error) => e.message,
+      );
+    expect(gone).toBe(`Could not find endpoint "${run.rolloutId}".`);
+  }, 180_000);
 
   it('fails at Run Smoke Tests when the answer does not meet the expected labels, and rolls back', async () => {
     const spec = specVersion(version++, (s) => {

@@ -1,4 +1,9 @@
-import { DeleteEndpointConfigCommand, DeleteModelCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  DescribeEndpointCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { cleanUp } from '../../lambdas/clean-up/core';
@@ -140,7 +145,8 @@ describe('cleanUp', () => {
   });
 
   it('notes a failed Roll Back as a problem: the endpoint may remain', async () => {
-    // Arrange
+    // Arrange: the endpoint is gone (else the config and model stay, see roll-back-deletion.test.ts).
+    sageMakerMock.on(DescribeEndpointCommand).rejects(notFound('endpoint', NAME));
     sageMakerMock.on(DeleteEndpointConfigCommand).resolves({});
     sageMakerMock.on(DeleteModelCommand).resolves({});
     const state = {

@@ -4,7 +4,8 @@ import 'aws-sdk-client-mock-jest';
 import { createEndpoint } from '../../lambdas/create-endpoint/core';
 import { handler } from '../../lambdas/create-endpoint/handler';
 import { logger } from '../../lambdas/shared/logger';
-import { alreadyExists, awsError, deployState, rejectionOf, throttled } from './step-fixtures';
+import { readAsl } from '../statemachines/asl-contract';
+import { alreadyExists, awsError, deployState, notFound, rejectionOf, throttled } from './step-fixtures';
 
 const sageMakerMock = mockClient(SageMakerClient);
 const state = deployState();
@@ -49,6 +50,33 @@ describe('createEndpoint', () => {
 
     // Assert
     expect(next.wait?.status).toBe('Creating');
+  });
+
+  it('fails with the retryable EndpointConfigNotVisibleError when SageMaker does not see the new config yet', async () => {
+    // Arrange: SageMaker reads a just-created config eventually consistently (CreateEndpoint reference).
+    const arn = `arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/${NAME}`;
+    sageMakerMock.on(CreateEndpointCommand).rejects(notFound('endpoint configuration', arn));
+
+    // Act
+    const error = await rejectionOf(createEndpoint(state, deps()));
+
+    // Assert
+    expect(error.name).toBe('EndpointConfigNotVisibleError');
+    expect(error.message).toContain(`could not find endpoint config ${NAME}`);
+    expect(error.message).toContain('eventually consistently');
+    expect(error.cause).toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('is retried by the Create Endpoint state with backoff before any Catch', () => {
+    // Arrange
+    const { definition } = readAsl('rollout.asl.json');
+    const retry = definition.States['Create Endpoint']?.Retry ?? [];
+
+    // Act
+    const retrier = retry.find((r) => r.ErrorEquals.includes('EndpointConfigNotVisibleError'));
+
+    // Assert: at least a minute of retries in all, so SageMaker has time to see the config.
+    expect(retrier).toMatchObject({ IntervalSeconds: 5, MaxAttempts: 6, BackoffRate: 2 });
   });
 
   it('fails with ResourceMismatchError when an endpoint of that name runs another config', async () => {

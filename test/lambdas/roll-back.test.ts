@@ -195,7 +195,8 @@ describe('rollBackCore', () => {
     const next = await rollBackCore(deployState(), deps());
 
     expect(next.rollback?.problems).toEqual([
-      `Could not delete endpoint ${ROLLOUT_ID} (AccessDeniedException: not authorized); delete it by hand.`,
+      `Could not delete endpoint ${ROLLOUT_ID} (AccessDeniedException: not authorized); ` +
+        `delete it by hand: aws sagemaker delete-endpoint --endpoint-name ${ROLLOUT_ID}.`,
     ]);
     expect(next.deletion).toMatchObject({
       status: 'Deleted',

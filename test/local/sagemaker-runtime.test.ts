@@ -30,7 +30,12 @@ afterEach(async () => {
   await h.stop();
 });
 
-async function deploy(name: string, environment: Record<string, string>, wait = true): Promise<void> {
+async function deploy(
+  name: string,
+  environment: Record<string, string>,
+  wait = true,
+  serverless?: { MemorySizeInMB: number; MaxConcurrency: number },
+): Promise<void> {
   await sm.send(
     new CreateModelCommand({
       ModelName: name,
@@ -42,7 +47,14 @@ async function deploy(name: string, environment: Record<string, string>, wait = 
     new CreateEndpointConfigCommand({
       EndpointConfigName: name,
       ProductionVariants: [
-        { VariantName: 'AllTraffic', ModelName: name, InstanceType: 'ml.m5.xlarge', InitialInstanceCount: 1 },
+        serverless === undefined
+          ? {
+              VariantName: 'AllTraffic',
+              ModelName: name,
+              InstanceType: 'ml.m5.xlarge',
+              InitialInstanceCount: 1,
+            }
+          : { VariantName: 'AllTraffic', ModelName: name, ServerlessConfig: serverless },
       ],
     }),
   );
@@ -150,6 +162,103 @@ describe('SageMaker Runtime InvokeEndpoint', () => {
     const error = await failure(invoke('big', JSON.stringify({ inputs: 'x'.repeat(6 * 1024 * 1024) })));
     expect((error.$metadata as { httpStatusCode: number }).httpStatusCode).toBe(413);
     expect(error.message).toBe('HTTP content length exceeded 6291456 bytes.');
+  });
+
+  it('refuses a body over 4 MB on a serverless endpoint with the same 413 and the serverless limit', async () => {
+    await deploy('small', { HF_MODEL_ID: SST2, HF_TASK: 'text-classification' }, true, {
+      MemorySizeInMB: 2048,
+      MaxConcurrency: 2,
+    });
+    const error = await failure(invoke('small', JSON.stringify({ inputs: 'x'.repeat(4 * 1024 * 1024) })));
+    expect((error.$metadata as { httpStatusCode: number }).httpStatusCode).toBe(413);
+    expect(error.message).toBe('HTTP content length exceeded 4194304 bytes.');
+    // Just under the limit is accepted (the container answers).
+    const fits = JSON.stringify({ inputs: 'x'.repeat(4 * 1024 * 1024 - 20) });
+    await expect(invoke('small', fits)).resolves.toMatchObject({ ContentType: 'application/json' });
+  });
+
+  it('refuses Content-Type, Accept and CustomAttributes over 1024 characters with ValidationError', async () => {
+    await deploy('headers', { HF_MODEL_ID: SST2, HF_TASK: 'text-classification' });
+    const long = `application/json; x=${'a'.repeat(1010)}`;
+    const contentType = await failure(invoke('headers', { inputs: 'x' }, long));
+    expect(contentType.name).toBe('ValidationError');
+    expect(contentType.message).toBe(
+      `1 validation error detected: Value '${long}' at 'contentType' failed to satisfy constraint: Member must have length less than or equal to 1024`,
+    );
+    const accept = await failure(invoke('headers', { inputs: 'x' }, 'application/json', long));
+    expect(accept.message).toContain(
+      `at 'accept' failed to satisfy constraint: Member must have length less than or equal to 1024`,
+    );
+    const attributes = await failure(
+      runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: 'headers',
+          Body: Buffer.from('{"inputs":"x"}'),
+          ContentType: 'application/json',
+          CustomAttributes: 'c'.repeat(1025),
+        }),
+      ),
+    );
+    expect(attributes.name).toBe('ValidationError');
+    // CustomAttributes is a sensitive member: SageMaker does not echo its value.
+    expect(attributes.message).toBe(
+      "1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024",
+    );
+    await expect(
+      runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: 'headers',
+          Body: Buffer.from('{"inputs":"x"}'),
+          ContentType: 'application/json',
+          CustomAttributes: 'c'.repeat(1024),
+        }),
+      ),
+    ).resolves.toMatchObject({ ContentType: 'application/json' });
+  });
+
+  it('refuses non-ASCII custom attributes with ValidationError naming the pattern', async () => {
+    await deploy('ascii', { HF_MODEL_ID: SST2, HF_TASK: 'text-classification' });
+    // Raw HTTP: SDKs refuse to send such a header, but any HTTP client can.
+    const answer = await fetch(`${h.endpoint}/endpoints/ascii/invocations`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-amzn-sagemaker-custom-attributes': 'caf\u00e9',
+      },
+      body: '{"inputs":"x"}',
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('x-amzn-errortype')).toBe('ValidationError');
+    expect(((await answer.json()) as { message: string }).message).toBe(
+      "1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must satisfy regular expression pattern: \\p{ASCII}*",
+    );
+  });
+
+  it('throttles a serverless endpoint past its MaxConcurrency and admits again once one finishes', async () => {
+    await deploy('one-at-a-time', { HF_MODEL_ID: SST2, HF_TASK: 'text-classification' }, true, {
+      MemorySizeInMB: 2048,
+      MaxConcurrency: 2,
+    });
+    // Each invocation spends 300 ms in the container, so three sent together overlap.
+    h.faults.add({ operation: 'SageMakerRuntime.InvokeEndpoint', outcome: { delayMs: 300 } });
+    const outcomes = await Promise.allSettled([1, 2, 3].map(() => invoke('one-at-a-time', { inputs: 'x' })));
+    const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(2);
+    expect(rejected).toHaveLength(1);
+    const throttled = rejected[0]?.reason as Record<string, unknown>;
+    expect(throttled.name).toBe('ThrottlingException');
+    expect((throttled.$metadata as { httpStatusCode: number }).httpStatusCode).toBe(400);
+    // Sequential invocations never exceed the limit.
+    for (let i = 0; i < 3; i++) await invoke('one-at-a-time', { inputs: 'x' });
+    const inventory = h.plane.inventory() as { sagemaker: { invocations: Record<string, unknown> } };
+    expect(inventory.sagemaker.invocations['one-at-a-time']).toMatchObject({ invocations: 5, throttled: 1 });
+  });
+
+  it('does not limit the concurrency of an instance-backed endpoint', async () => {
+    await deploy('instances', { HF_MODEL_ID: SST2, HF_TASK: 'text-classification' });
+    h.faults.add({ operation: 'SageMakerRuntime.InvokeEndpoint', outcome: { delayMs: 200 } });
+    const outcomes = await Promise.allSettled([1, 2, 3, 4].map(() => invoke('instances', { inputs: 'x' })));
+    expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true);
   });
 
   it('applies a declared ModelError fault with the fields SageMaker sends', async () => {

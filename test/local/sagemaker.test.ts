@@ -404,13 +404,117 @@ describe('SageMaker faults', () => {
     await expect(settled('fine-1')).resolves.toMatchObject({ EndpointStatus: 'InService' });
   });
 
-  it('keeps an endpoint Creating forever by a stuck fault, and still lets it be deleted', async () => {
+  it('keeps an endpoint Creating forever by a stuck fault, and refuses to delete it as SageMaker does', async () => {
     h.faults.add({ operation: 'SageMaker.EndpointLifecycle', outcome: { endpointStatus: 'Creating' } });
     await deploy('stuck');
     await new Promise((r) => setTimeout(r, 400)); // longer than the 240 ms creation time
     expect((await describe_('stuck')).EndpointStatus).toBe('Creating');
-    await sm.send(new DeleteEndpointCommand({ EndpointName: 'stuck' }));
-    expect((await describe_('stuck')).EndpointStatus).toBe('Deleting');
+    await expect(rejection(sm.send(new DeleteEndpointCommand({ EndpointName: 'stuck' })))).resolves.toEqual({
+      name: 'ValidationException',
+      message:
+        'Cannot update in-progress endpoint "arn:aws:sagemaker:us-east-1:000000000000:endpoint/stuck".',
+      status: 400,
+    });
+    expect((await describe_('stuck')).EndpointStatus).toBe('Creating');
+  });
+
+  it('refuses DeleteEndpoint while the endpoint is Creating, and deletes it once it is InService', async () => {
+    h.faults.add({ operation: 'SageMaker.EndpointLifecycle', outcome: { creationSeconds: 600 } });
+    await deploy('Busy-One');
+    const refused = await rejection(sm.send(new DeleteEndpointCommand({ EndpointName: 'Busy-One' })));
+    expect(refused).toEqual({
+      name: 'ValidationException',
+      message:
+        'Cannot update in-progress endpoint "arn:aws:sagemaker:us-east-1:000000000000:endpoint/busy-one".',
+      status: 400,
+    });
+    expect((await describe_('Busy-One')).EndpointStatus).toBe('Creating');
+    await expect(settled('Busy-One')).resolves.toMatchObject({ EndpointStatus: 'InService' });
+    await sm.send(new DeleteEndpointCommand({ EndpointName: 'Busy-One' }));
+    expect((await describe_('Busy-One')).EndpointStatus).toBe('Deleting');
+  });
+
+  it('deletes a Failed endpoint (the only operation SageMaker allows on it)', async () => {
+    h.faults.add({ operation: 'SageMaker.EndpointLifecycle', outcome: { endpointStatus: 'Failed' } });
+    await deploy('broken');
+    await expect(settled('broken')).resolves.toMatchObject({ EndpointStatus: 'Failed' });
+    await sm.send(new DeleteEndpointCommand({ EndpointName: 'broken' }));
+    expect((await describe_('broken')).EndpointStatus).toBe('Deleting');
+  });
+
+  it('hides a new endpoint config from CreateEndpoint for a while by an EndpointConfigVisibility fault', async () => {
+    h.faults.add({
+      operation: 'SageMaker.EndpointConfigVisibility',
+      match: { EndpointConfigName: 'late-*' },
+      outcome: { invisibleSeconds: 300 },
+    });
+    await createModel('late-model');
+    await createConfig('late-config', 'late-model');
+    await createConfig('other-config', 'late-model');
+    const refused = await rejection(
+      sm.send(new CreateEndpointCommand({ EndpointName: 'late', EndpointConfigName: 'late-config' })),
+    );
+    expect(refused).toEqual({
+      name: 'ValidationException',
+      message:
+        'Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:000000000000:endpoint-config/late-config".',
+      status: 400,
+    });
+    // Only CreateEndpoint reads it late; other configs are visible at once.
+    await expect(
+      sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'late-config' })),
+    ).resolves.toMatchObject({ EndpointConfigName: 'late-config' });
+    await sm.send(new CreateEndpointCommand({ EndpointName: 'other', EndpointConfigName: 'other-config' }));
+    // 300 AWS seconds are 300 ms at this scale: a retry after that succeeds.
+    await eventually(
+      () =>
+        sm.send(new CreateEndpointCommand({ EndpointName: 'late', EndpointConfigName: 'late-config' })).then(
+          () => 'created',
+          (e: Error) => e.message,
+        ),
+      (outcome) => outcome === 'created',
+    );
+    expect((await describe_('late')).EndpointConfigName).toBe('late-config');
+  });
+
+  it('hides a new endpoint config from a number of CreateEndpoint calls by invisibleCalls', async () => {
+    h.faults.add({
+      operation: 'SageMaker.EndpointConfigVisibility',
+      outcome: { invisibleCalls: 2 },
+      count: 1,
+    });
+    await createModel('m2');
+    await createConfig('c2', 'm2');
+    const attempt = () =>
+      sm.send(new CreateEndpointCommand({ EndpointName: 'e2', EndpointConfigName: 'c2' })).then(
+        () => 'created',
+        (e: Error) => e.message,
+      );
+    const notFound =
+      'Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:000000000000:endpoint-config/c2".';
+    expect([await attempt(), await attempt(), await attempt()]).toEqual([notFound, notFound, 'created']);
+  });
+
+  it('rejects CreateEndpointConfig when a visibility fault has no valid invisibleSeconds', async () => {
+    h.faults.add({ operation: 'SageMaker.EndpointConfigVisibility', outcome: { invisibleSeconds: -1 } });
+    await createModel('m');
+    const error = await rejection(
+      sm.send(
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'c',
+          ProductionVariants: [
+            {
+              VariantName: 'AllTraffic',
+              ModelName: 'm',
+              InstanceType: 'ml.m5.xlarge',
+              InitialInstanceCount: 1,
+            },
+          ],
+        }),
+      ),
+    );
+    expect(error.name).toBe('ValidationException');
+    expect(error.message).toContain('SageMaker.EndpointConfigVisibility: invisibleSeconds must be a number');
   });
 
   it('stretches the creation time by a creationSeconds fault', async () => {
