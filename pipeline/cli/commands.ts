@@ -11,7 +11,7 @@ import { readLivePointer } from '../../lambdas/shared/live-pointer';
 import type { ServiceRegistration } from '../../lambdas/shared/types';
 import { RolloutBlockedError, RolloutFailedError, UsageError } from '../errors';
 import { formatDuration, pc, printer, type Printer } from './output';
-import { StepPrinter, printDetail, printHistory, printSmoke } from './report';
+import { StepPrinter, printDetail, printFailure, printHistory, printSmoke } from './report';
 
 /** Options every command accepts. */
 export interface CommonOptions extends TargetOptions {
@@ -264,8 +264,7 @@ async function summarize(
     out.line(
       `${pc.red('✘')} ${r.kind === 'rollback' ? 'Rollback' : 'Rollout'} ${r.rolloutId} ${r.status.toLowerCase()} at ${pc.bold(step)} (${r.failure?.error ?? r.status}) after ${formatDuration(r.durationMs)}`,
     );
-    if (r.failure !== null) out.line(`  ${r.failure.message}`);
-    if (r.record !== null) printSmoke(out, 'smoke tests:', r.record.smoke);
+    printFailure(out, r);
     out.line(`  Details: npx rollout status ${r.rolloutId}`);
     if (r.failure?.error === 'RolloutInProgress')
       throw new RolloutBlockedError(`Another rollout of ${r.service ?? 'this service'} is in progress.`);
@@ -308,14 +307,14 @@ async function apiKey(target: Target, registration: ServiceRegistration): Promis
 /** `rollout status <rollout>` */
 export async function statusCommand(
   rollout: string,
-  options: CommonOptions & { follow?: boolean },
+  options: CommonOptions & { follow?: boolean; verbose?: boolean },
 ): Promise<void> {
   const out = printer(options.json === true);
   await withTarget({ ...options, startLocal: true }, out, async (target) => {
     const arn = executionArnOf(target.rolloutStateMachineArn, rollout);
     const detail =
       options.follow === true ? await follow(target, arn, out) : await getRollout(target.clients.sfn, arn);
-    printDetail(out, detail);
+    printDetail(out, detail, { verbose: options.verbose === true, steps: options.follow !== true });
     out.result(detail);
   });
 }
@@ -337,7 +336,7 @@ export async function historyCommand(
       pageSize: options.limit ?? 20,
       ...(options.nextToken === undefined ? {} : { nextToken: options.nextToken }),
     });
-    printHistory(out, page.rollouts, page.nextToken);
+    printHistory(out, page.rollouts, page.nextToken, { service: options.service, status });
     out.result(page);
   });
 }
