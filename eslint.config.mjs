@@ -42,6 +42,9 @@ export default tseslint.config(
       ...jest.configs['flat/recommended'].rules,
       'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'assert*'] }],
       '@typescript-eslint/unbound-method': 'off',
+      // A skipped or focused test passes CI while proving nothing: an error, not a warning.
+      'jest/no-disabled-tests': 'error',
+      'jest/no-focused-tests': 'error',
     },
   },
   prettier,

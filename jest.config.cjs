@@ -7,6 +7,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Quiet passing runs: expected errors are asserted by the tests that cause them, not printed.
+  setupFiles: ['<rootDir>/test/setup/quiet-logs.ts'],
   transform: {
     '^.+\\.tsx?$': [
       'ts-jest',

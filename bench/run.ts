@@ -190,5 +190,6 @@ main()
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 2;
   })
-  // A benchmark that failed half-way may leave a socket or timer behind; the results are written.
-  .finally(() => process.exit());
+  // A benchmark that failed half-way may leave a socket or timer behind; the results are written. Exit
+  // once stdout has taken the summary (an exit right after a write can cut it short on a pipe).
+  .finally(() => process.stdout.write('', () => process.exit()));

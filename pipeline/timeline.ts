@@ -27,6 +27,11 @@ export interface StepRun {
   readonly output: unknown;
   /** The state's input (when history includes execution data). */
   readonly input: unknown;
+  /**
+   * The execution ended (crashed, was stopped or timed out) while this visit was still open: the visit
+   * shows as failed with the execution's error and cause. Absent otherwise.
+   */
+  readonly interrupted?: true;
 }
 
 interface OpenRun {
@@ -36,6 +41,7 @@ interface OpenRun {
   exitedAt: Date | null;
   attempts: number;
   failedAttempt: boolean;
+  interrupted: boolean;
   error: string | null;
   cause: string | null;
   input: unknown;
@@ -59,6 +65,7 @@ export function timelineFromHistory(events: readonly HistoryEvent[], executionEn
         exitedAt: null,
         attempts: 0,
         failedAttempt: false,
+        interrupted: false,
         error: null,
         cause: null,
         input: parseJson(details?.input),
@@ -93,11 +100,25 @@ export function timelineFromHistory(events: readonly HistoryEvent[], executionEn
       open.error = d?.error ?? 'Lambda.Unknown';
       open.cause = d?.cause ?? null;
     } else if (type === 'ExecutionFailed' || type === 'ExecutionTimedOut' || type === 'ExecutionAborted') {
+      // The execution ended while this visit was open (a crash, a stop, a timeout, or an error the visit
+      // did not catch): the visit did not succeed, and the execution's error is why it ended.
       if (open.exitedAt === null) {
         open.exitedAt = at;
-        if (open.error === null && type !== 'ExecutionFailed') {
+        if (!open.failedAttempt) {
+          const d =
+            event.executionFailedEventDetails ??
+            event.executionTimedOutEventDetails ??
+            event.executionAbortedEventDetails;
           open.failedAttempt = true;
-          open.error = type === 'ExecutionTimedOut' ? 'States.Timeout' : 'ExecutionAborted';
+          open.interrupted = true;
+          open.error =
+            d?.error ??
+            (type === 'ExecutionTimedOut'
+              ? 'States.Timeout'
+              : type === 'ExecutionAborted'
+                ? 'ExecutionAborted'
+                : 'States.Runtime');
+          open.cause = d?.cause ?? null;
         }
       }
     }
@@ -118,6 +139,7 @@ export function timelineFromHistory(events: readonly HistoryEvent[], executionEn
       cause: r.cause,
       input: r.input,
       output: r.output,
+      ...(r.interrupted ? { interrupted: true as const } : {}),
     };
   });
 }

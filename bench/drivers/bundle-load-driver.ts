@@ -1,3 +1,5 @@
+import { printResultAndExit } from './result-line';
+
 /**
  * Load-time driver: one fresh process that loads one bundle (its module scope runs, as in a Lambda
  * init) and prints `BENCH_RESULT {...}` with the time `require` took, Node's own start-up before it,
@@ -17,7 +19,9 @@ try {
   error = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
 }
 const loadMs = Number(process.hrtime.bigint() - started) / 1e6;
-process.stdout.write(
-  `BENCH_RESULT ${JSON.stringify({ loadMs, bootMs, error, rssKb: Math.round(process.memoryUsage().rss / 1024) })}\n`,
-);
-process.exit(0);
+printResultAndExit(process.stdout, {
+  loadMs,
+  bootMs,
+  error,
+  rssKb: Math.round(process.memoryUsage().rss / 1024),
+});

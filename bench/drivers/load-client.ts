@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { printResultAndExit } from './result-line';
 
 /**
  * Closed-loop load generator: `concurrency` clients, each sending its next request as soon as the
@@ -71,19 +72,16 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: config.concurrency }, () => client()));
   const ok = statuses['200'] ?? 0;
-  process.stdout.write(
-    `BENCH_RESULT ${JSON.stringify({
-      requests: latencies.length,
-      ok,
-      rps: ok / (config.durationMs / 1000),
-      statuses,
-      errors,
-      latencies,
-      rssKb: Math.round(process.memoryUsage().rss / 1024),
-    })}\n`,
-  );
   agent.destroy();
-  process.exit(0);
+  printResultAndExit(process.stdout, {
+    requests: latencies.length,
+    ok,
+    rps: ok / (config.durationMs / 1000),
+    statuses,
+    errors,
+    latencies,
+    rssKb: Math.round(process.memoryUsage().rss / 1024),
+  });
 }
 
 void main();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LAMBDA_CONTEXT } from './lambda-context';
+import { printResultAndExit } from './result-line';
 
 /**
  * Cold-start driver of the Node variants: one fresh process, one invocation, as a Lambda init plus
@@ -24,16 +25,13 @@ const event: unknown = JSON.parse(readFileSync(eventFile, 'utf8'));
 const context = LAMBDA_CONTEXT;
 void mod.handler(event, context).then((result) => {
   const answered = process.hrtime.bigint();
-  process.stdout.write(
-    `BENCH_RESULT ${JSON.stringify({
-      status: result.statusCode,
-      bodyBytes: (result.body ?? '').length,
-      bootMs,
-      initMs: Number(loaded - started) / 1e6,
-      invokeMs: Number(answered - loaded) / 1e6,
-      maxRssKb: process.resourceUsage().maxRSS,
-    })}\n`,
-  );
   // The answer is what was timed; a Lambda would be frozen here, the driver just ends.
-  process.exit(0);
+  printResultAndExit(process.stdout, {
+    status: result.statusCode,
+    bodyBytes: (result.body ?? '').length,
+    bootMs,
+    initMs: Number(loaded - started) / 1e6,
+    invokeMs: Number(answered - loaded) / 1e6,
+    maxRssKb: process.resourceUsage().maxRSS,
+  });
 });

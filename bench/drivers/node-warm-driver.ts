@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { invokeEndpoint } from '../../lambdas/proxy/aws';
 import { LAMBDA_CONTEXT } from './lambda-context';
+import { printResultAndExit } from './result-line';
 
 /**
  * Warm-overhead driver of the Node proxy: one process, many invocations. Usage:
@@ -99,8 +100,7 @@ async function main(): Promise<void> {
   out.rssKb = Math.round(process.memoryUsage().rss / 1024);
   out.maxRssKb = process.resourceUsage().maxRSS;
   // On stderr: stdout carries the handler's logs (the benchmark sends them to /dev/null).
-  process.stderr.write(`BENCH_RESULT ${JSON.stringify(out)}\n`);
-  process.exit(0);
+  printResultAndExit(process.stderr, out);
 }
 
 void main();

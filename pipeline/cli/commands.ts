@@ -19,7 +19,7 @@ import {
 } from '../errors';
 import { unreachableCode } from './exit-codes';
 import { formatDuration, pc, printer, type Printer } from './output';
-import { StepPrinter, printDetail, printHistory, printSmoke } from './report';
+import { StepPrinter, printDetail, printFailure, printHistory, printSmoke } from './report';
 
 /** Options every command accepts. */
 export interface CommonOptions extends TargetOptions {
@@ -316,8 +316,7 @@ async function summarize(
     out.line(
       `${pc.red('✘')} ${r.kind === 'rollback' ? 'Rollback' : 'Rollout'} ${r.rolloutId} ${r.status.toLowerCase()} at ${pc.bold(step)} (${r.failure?.error ?? r.status}) after ${formatDuration(r.durationMs)}`,
     );
-    if (r.failure !== null) out.line(`  ${r.failure.message}`);
-    if (r.record !== null) printSmoke(out, 'smoke tests:', r.record.smoke);
+    printFailure(out, r);
     out.line(`  Details: npx rollout status ${r.rolloutId}`);
     // With --json the rollout goes inside the error object: stdout stays one JSON document.
     const result = r.record ?? r;
@@ -365,7 +364,7 @@ async function apiKey(target: Target, registration: ServiceRegistration): Promis
 /** `rollout status <rollout>` */
 export async function statusCommand(
   rollout: string,
-  options: CommonOptions & { follow?: boolean },
+  options: CommonOptions & { follow?: boolean; verbose?: boolean },
 ): Promise<void> {
   const out = printer(options.json === true);
   await withTarget({ ...options, startLocal: true }, out, async (target) => {
@@ -373,7 +372,7 @@ export async function statusCommand(
     const detail = await knownRollout(rollout, () =>
       options.follow === true ? follow(target, arn, out) : getRollout(target.clients.sfn, arn),
     );
-    printDetail(out, detail);
+    printDetail(out, detail, { verbose: options.verbose === true, steps: options.follow !== true });
     out.result(detail);
   });
 }
@@ -403,7 +402,7 @@ export async function historyCommand(
       }
       throw error;
     });
-    printHistory(out, page.rollouts, page.nextToken);
+    printHistory(out, page.rollouts, page.nextToken, { service: options.service, status });
     out.result(page);
   });
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { formatSpecIssue, SpecInvalidError } from '../spec/errors';
 import { readSpecFile } from '../spec/read';
 import { RolloutBlockedError, RolloutFailedError } from '../errors';
@@ -130,21 +130,15 @@ program
   .command('status <rollout>')
   .description('show a rollout: steps, timings, smoke results, failure')
   .option('--follow', 'follow it until it ends')
+  .option('--verbose', 'one row per poll and retry (default: one row per step)')
   .action((rollout: string, _o: unknown, cmd: Command) => statusCommand(rollout, common(cmd)));
 
 program
   .command('history')
   .description('list rollouts, newest first')
   .option('--service <name>', 'only this service')
-  .addOption(
-    new Option('--status <status>', 'only this status').choices([
-      'running',
-      'succeeded',
-      'failed',
-      'timed_out',
-      'aborted',
-    ]),
-  )
+  // Any case (FAILED, failed): historyCommand checks the value and exits 2 naming the choices.
+  .option('--status <status>', 'only this status: running, succeeded, failed, timed_out or aborted')
   .option('--limit <n>', `rows per page (1-${HISTORY_LIMIT_MAX})`, toLimit, 20)
   .option('--next-token <token>', 'the next page (printed under the table)')
   .action((_o: unknown, cmd: Command) => historyCommand(common(cmd)));

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { fullHistory } from '../../pipeline/history';
 import type { RolloutState } from '../../lambdas/shared/types';
 import { startCloud, type StartedCloud } from './support/cloud';
 import { sagemakerNamesContaining } from './support/inventory';
@@ -11,6 +10,12 @@ import { rolloutIdFor, specVersion } from './support/specs';
  * Roll Back never deletes what it had created and its lock is never released. The next rollout of the
  * service takes the lock over and, once live, retires what the stopped one left.
  */
+
+/**
+ * How long the stopped rollout's CreateEndpointConfig is held: the stop only has to land within it,
+ * and the call completes after it (under the function's 30 s timeout).
+ */
+const HOLD_MS = 8000;
 
 let started: StartedCloud | undefined;
 
@@ -26,23 +31,22 @@ describe('a rollout stopped between Create Model and Create Endpoint', () => {
     const firstId = rolloutIdFor(first);
     await cloud.deploy(first, { rolloutId: firstId });
 
-    // The stopped rollout: its CreateEndpointConfig answers late, so it is stopped while that call runs.
+    // The stopped rollout: its CreateEndpointConfig is held (answered late), and the rollout is stopped
+    // once the held call has reached SageMaker (the fault fired), whatever the machine's speed.
     const stopped = specVersion(2);
     const stoppedId = rolloutIdFor(stopped);
     await cloud.addFaults({
+      id: 'hold-create-endpoint-config',
       operation: 'SageMaker.CreateEndpointConfig',
       match: { EndpointConfigName: stoppedId },
-      outcome: { delayMs: 1500 },
+      outcome: { delayMs: HOLD_MS },
       count: 1,
     });
     const { executionArn } = await cloud.startRollout(stopped, { rolloutId: stoppedId });
     for (const deadline = Date.now() + 30_000; ; await sleep(50)) {
-      const events = await fullHistory(cloud.clients.sfn, executionArn);
-      const entered = events.some(
-        (e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Create Endpoint Config',
-      );
-      if (entered) break;
-      if (Date.now() > deadline) throw new Error('the rollout never reached Create Endpoint Config');
+      const { fired } = await cloud.faults();
+      if (fired.some((f) => f.id === 'hold-create-endpoint-config')) break;
+      if (Date.now() > deadline) throw new Error('the rollout never called CreateEndpointConfig');
     }
     await cloud.clients.sfn.send(
       new StopExecutionCommand({ executionArn, cause: 'stopped by the e2e test' }),
@@ -50,7 +54,11 @@ describe('a rollout stopped between Create Model and Create Endpoint', () => {
     expect((await cloud.waitForEnd(executionArn)).status).toBe('ABORTED');
     // The delayed call still completes (SageMaker received it): the config appears after the stop.
     let left: string[] = [];
-    for (const deadline = Date.now() + 10_000; left.length < 2 && Date.now() < deadline; await sleep(50)) {
+    for (
+      const deadline = Date.now() + HOLD_MS + 10_000;
+      left.length < 2 && Date.now() < deadline;
+      await sleep(50)
+    ) {
       left = await sagemakerNamesContaining(cloud.clients.sagemaker, stoppedId);
     }
     expect(left.sort()).toEqual([`endpoint config ${stoppedId}`, `model ${stoppedId}`]);

@@ -62,12 +62,28 @@ describe('a local cloud killed in the middle of a rollout', () => {
     });
     const { executionArn: slowArn } = await first.cloud.startRollout(slow, { rolloutId: slowId });
     let slowEventsBefore: HistoryEvent[] = [];
+    // After two polls, the endpoint checks answer late, so that the kill lands inside one (a visit
+    // entered after the fault was declared is certain to be held by it).
+    let checksWhenHeld: number | undefined;
     for (const deadline = Date.now() + 60_000; ;) {
       slowEventsBefore = await fullHistory(first.cloud.clients.sfn, slowArn);
       const polls = slowEventsBefore.filter(
         (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'Check Endpoint',
       );
-      if (polls.length >= 2) break;
+      const checks = slowEventsBefore.filter(
+        (e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Check Endpoint',
+      ).length;
+      if (checksWhenHeld === undefined && polls.length >= 2) {
+        await first.cloud.addFaults({
+          operation: 'SageMaker.DescribeEndpoint',
+          match: { EndpointName: slowId },
+          outcome: { delayMs: 30_000 },
+        });
+        checksWhenHeld = checks;
+      }
+      const last = slowEventsBefore[slowEventsBefore.length - 1];
+      const inLambda = last?.type === 'LambdaFunctionScheduled' || last?.type === 'LambdaFunctionStarted';
+      if (checksWhenHeld !== undefined && checks > checksWhenHeld && inLambda) break;
       if (Date.now() > deadline) throw new Error('the slow rollout never reached the endpoint wait loop');
       await sleep(100);
     }
@@ -102,6 +118,18 @@ describe('a local cloud killed in the middle of a rollout', () => {
       'The local cloud stopped while this execution was running',
     );
     expect(interrupted.failure?.step).toBe('Check Endpoint');
+    // The step the kill interrupted shows as such (not as succeeded), with the cause of the failure.
+    const open = interrupted.steps[interrupted.steps.length - 1];
+    expect(open).toMatchObject({
+      name: 'Check Endpoint',
+      status: 'failed',
+      interrupted: true,
+      error: 'States.Runtime',
+    });
+    expect(open?.cause).toContain('The local cloud stopped while this execution was running');
+    expect(interrupted.steps.filter((s) => s.status !== 'succeeded').map((s) => s.name)).toEqual([
+      'Check Endpoint',
+    ]);
     const history = await cloud.history(SERVICE);
     expect(history.map((r) => [r.rolloutId, r.status])).toEqual([
       [slowId, 'FAILED'],

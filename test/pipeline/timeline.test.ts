@@ -85,4 +85,57 @@ describe('timelineFromHistory', () => {
 
     expect(wait).toMatchObject({ status: 'failed', error: 'ExecutionAborted', durationMs: 100 });
   });
+
+  it('shows the step open when the execution failed (a crash) as interrupted, with the execution error and cause', () => {
+    const cause = 'The local cloud stopped while this execution was running';
+    const events = [
+      entered('Create Endpoint'),
+      ev('LambdaFunctionScheduled'),
+      ev('LambdaFunctionSucceeded'),
+      exited('Create Endpoint'),
+      entered('Check Endpoint'),
+      ev('LambdaFunctionScheduled'),
+      ev('ExecutionFailed', { executionFailedEventDetails: { error: 'States.Runtime', cause } }, 1000),
+    ];
+
+    const steps = timelineFromHistory(events, true);
+
+    expect(steps.map((s) => [s.name, s.status, s.interrupted ?? false])).toEqual([
+      ['Create Endpoint', 'succeeded', false],
+      ['Check Endpoint', 'failed', true],
+    ]);
+    expect(steps[1]).toMatchObject({ error: 'States.Runtime', cause, durationMs: 1100 });
+  });
+
+  it('keeps the error of a step that failed uncaught rather than the execution error that followed', () => {
+    const events = [
+      entered('Release Lock'),
+      ev('LambdaFunctionScheduled'),
+      ev('LambdaFunctionFailed', {
+        lambdaFunctionFailedEventDetails: { error: 'LockLostError', cause: 'x' },
+      }),
+      ev('ExecutionFailed', { executionFailedEventDetails: { error: 'LockLostError', cause: 'x' } }),
+    ];
+
+    const [release] = timelineFromHistory(events, true);
+
+    expect(release).toMatchObject({ status: 'failed', error: 'LockLostError', cause: 'x' });
+    expect(release?.interrupted).toBeUndefined();
+  });
+
+  it('shows the step open when the execution timed out as failed with States.Timeout', () => {
+    const events = [
+      entered('Wait For Endpoint', 'Wait'),
+      ev('ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout', cause: 'late' } }),
+    ];
+
+    const [wait] = timelineFromHistory(events, true);
+
+    expect(wait).toMatchObject({
+      status: 'failed',
+      interrupted: true,
+      error: 'States.Timeout',
+      cause: 'late',
+    });
+  });
 });

@@ -22,6 +22,8 @@ export interface TimelineRow {
   readonly retries: number;
   /** How the last visit ended. */
   readonly status: StepStatus;
+  /** The execution ended (crash, stop, timeout) while the last visit was open. */
+  readonly interrupted: boolean;
   /** The last error any visit met (a retried one too), with its cause. */
   readonly error: string | null;
   readonly cause: string | null;
@@ -43,6 +45,7 @@ export function timelineRows(steps: readonly StepRun[]): TimelineRow[] {
         durationMs: s.durationMs,
         retries: Math.max(0, s.attempts - 1),
         status: s.status,
+        interrupted: s.interrupted === true,
         error: s.error,
         cause: s.cause,
       });
@@ -56,6 +59,7 @@ export function timelineRows(steps: readonly StepRun[]): TimelineRow[] {
         before.durationMs === null || s.durationMs === null ? null : before.durationMs + s.durationMs,
       retries: before.retries + Math.max(0, s.attempts - 1),
       status: s.status,
+      interrupted: s.interrupted === true,
       error: s.error ?? before.error,
       cause: s.error === null ? before.cause : s.cause,
     });
