@@ -64,6 +64,8 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof InterruptedError) return EXIT.INTERRUPTED;
   if (error instanceof Error && error.name === 'AbortError') return EXIT.INTERRUPTED;
   if (error instanceof Error && error.name === 'ServiceNotFoundError') return EXIT.TARGET;
+  // No Hugging Face image for the spec's region or versions: the input (spec or region) is what to change.
+  if (error instanceof Error && error.name === 'ImageNotFoundError') return EXIT.INVALID_INPUT;
   if (unreachableCode(error) !== undefined) return EXIT.TARGET;
   return EXIT.INTERNAL;
 }

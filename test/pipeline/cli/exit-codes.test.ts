@@ -11,6 +11,7 @@ import {
 import { EXIT, exitCodeOf } from '../../../pipeline/cli/exit-codes';
 import { SpecInvalidError } from '../../../pipeline/spec';
 import { SpecFileError } from '../../../pipeline/spec/read';
+import { ImageNotFoundError } from '../../../pipeline/spec/image-uri';
 
 /** Every error class the commands throw maps onto the README's exit code table. */
 
@@ -25,6 +26,7 @@ describe('exitCodeOf', () => {
     ['an invalid spec', new SpecInvalidError([{ path: '$', received: 1, expected: 'an object' }]), 2],
     ['an unreadable spec file', new SpecFileError('no'), EXIT.INVALID_INPUT],
     ['a usage error', new UsageError('no'), EXIT.INVALID_INPUT],
+    ['a region without a Hugging Face image', new ImageNotFoundError('no image in ap-southeast-5'), 2],
     ['an unknown service', new UnknownServiceError('no'), EXIT.INVALID_INPUT],
     ['an unknown rollout', new NotFoundError('no'), EXIT.INVALID_INPUT],
     ['a failed rollout', new RolloutFailedError('no'), EXIT.FAILED],
