@@ -163,12 +163,14 @@ export async function withLiveness<T extends RolloutSummary>(
     if (service === null) continue;
     served.set(service, lookup === undefined ? undefined : await lookup(service).catch(() => undefined));
   }
-  const all = [...newer, ...rows];
-  return rows.map((row) => {
+  const withLive = rows.map((row) => ({
+    ...row,
+    live: isLive(row, row.service === null ? undefined : served.get(row.service)),
+  }));
+  const all: RolloutSummary[] = [...newer, ...withLive];
+  return withLive.map((row, i) => {
     const servedNow = row.service === null ? undefined : served.get(row.service);
-    const live = isLive(row, servedNow);
-    const index = all.indexOf(row);
-    return { ...row, live, outcome: outcomeOf({ ...row, live }, servedNow, all.slice(0, index)) };
+    return { ...row, outcome: outcomeOf(row, servedNow, all.slice(0, newer.length + i)) };
   });
 }
 
