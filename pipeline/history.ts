@@ -213,7 +213,10 @@ export function outcomeOf(
   };
   const kept = row.previousEndpoint ?? served ?? 'nothing';
   const step = row.failure?.step ?? null;
-  const interrupted = row.record === null;
+  // Killed, stopped or timed out: no Deployment record, and a Step Functions error rather than a step's.
+  const interrupted =
+    row.status !== 'FAILED' ||
+    (row.record === null && (row.failure?.error ?? 'States.').startsWith('States.'));
   if (row.kind === 'rollback') {
     if (row.status === 'SUCCEEDED') {
       const to = row.endpointName ?? '?';
