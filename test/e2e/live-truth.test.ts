@@ -73,8 +73,18 @@ describe('a local cloud killed between two writes of a rollout', () => {
   /** Kills the running cloud and starts it again on the same data folder and ports. */
   async function restart(): Promise<E2eCloud> {
     await running?.kill();
-    running = await spawnCloud(options);
-    return running.cloud;
+    running = undefined;
+    // kill() waits for the npx process; the cloud's node process (its grandchild) can outlive it for a
+    // moment, and the new cloud then refuses the data folder as still in use: try again shortly.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        running = await spawnCloud(options);
+        return running.cloud;
+      } catch (error) {
+        if (attempt >= 10 || !String(error).includes('already uses')) throw error;
+        await sleep(500);
+      }
+    }
   }
 
   it('keeps one truth through crashes inside Switch API Target and after it (items 2 and 3)', async () => {
