@@ -6,7 +6,14 @@ import { loadSpecFile } from '../spec/read';
 import { newRollbackId, newRolloutId } from '../names';
 import { findService, resolveTarget, type Target, type TargetOptions } from '../target';
 import { followRollout } from '../follow';
-import { executionArnOf, getRollout, listRollouts, parseJson, type RolloutDetail } from '../history';
+import {
+  executionArnOf,
+  getRollout,
+  listRollouts,
+  parseJson,
+  proxyLiveLookup,
+  type RolloutDetail,
+} from '../history';
 import { readLivePointer } from '../../lambdas/shared/live-pointer';
 import type { ServiceRegistration } from '../../lambdas/shared/types';
 import {
@@ -370,7 +377,9 @@ export async function statusCommand(
   await withTarget({ ...options, startLocal: true }, out, async (target) => {
     const arn = executionArnOf(target.rolloutStateMachineArn, rollout);
     const detail = await knownRollout(rollout, () =>
-      options.follow === true ? follow(target, arn, out) : getRollout(target.clients.sfn, arn),
+      options.follow === true
+        ? follow(target, arn, out)
+        : getRollout(target.clients.sfn, arn, { live: proxyLiveLookup(target.clients, target.prefix) }),
     );
     printDetail(out, detail, { verbose: options.verbose === true, steps: options.follow !== true });
     out.result(detail);
@@ -393,6 +402,7 @@ export async function historyCommand(
       ...(status === undefined ? {} : { status: status as (typeof statuses)[number] }),
       pageSize: options.limit ?? 20,
       ...(options.nextToken === undefined ? {} : { nextToken: options.nextToken }),
+      live: proxyLiveLookup(target.clients, target.prefix),
     }).catch((error: unknown) => {
       if (error instanceof Error && error.name === 'InvalidToken') {
         throw new NotFoundError(

@@ -129,6 +129,7 @@ export function printDetail(out: Printer, r: RolloutDetail, options: DetailOptio
   out.line(`  duration    ${formatDuration(r.durationMs)}${r.finishedAt === null ? ' (running)' : ''}`);
   if (r.endpointName !== null) out.line(`  endpoint    ${r.endpointName}`);
   out.line(`  previous    ${r.previousEndpoint ?? '(none)'}`);
+  if (r.outcome !== null) out.line(`  outcome     ${r.live ? pc.green(r.outcome) : r.outcome}`);
   const smoke = smokeResultsOf(r);
   if (r.failure !== null) {
     out.line(`  ${pc.red('failed at')}   ${r.failure.step ?? '?'} (${r.failure.error})`);
@@ -312,6 +313,10 @@ export function printHistory(
           ? null
           : `${r.model.id}@${r.model.revision}`;
     if (what !== null) out.line(pc.dim(`  ${clip(what, HISTORY_WIDTH - 2)}`));
+    if (r.outcome !== null) {
+      const outcome = clip(r.outcome, HISTORY_WIDTH - 2);
+      out.line(`  ${r.live ? pc.green(outcome) : pc.dim(outcome)}`);
+    }
     if (r.failure !== null) {
       out.line(
         `  ${pc.red(clip(`failed at ${r.failure.step ?? '?'}: ${failureCause(r, null)}`, HISTORY_WIDTH - 2))}`,

@@ -1,4 +1,4 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
@@ -26,6 +26,7 @@ import { awsError, deployState, notFound, rejectionOf } from './step-fixtures';
 
 const sagemakerMock = mockClient(SageMakerClient);
 const ssmMock = mockClient(SSMClient);
+const lambdaMock = mockClient(LambdaClient);
 const STATE = deployState({
   failure: { step: 'Check Endpoint', error: 'EndpointWaitTimeoutError', cause: 'still Creating' },
 });
@@ -54,6 +55,12 @@ beforeAll(() => logger.setLogLevel('SILENT'));
 beforeEach(() => {
   sagemakerMock.reset();
   ssmMock.reset();
+  lambdaMock.reset();
+  // The proxy never served this rollout (it failed before Switch API Target): Roll Back restores nothing.
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves({
+    LastUpdateStatus: 'Successful',
+    Environment: { Variables: { ENDPOINT_NAME: 'sentiment--previous' } },
+  });
   ssmMock.on(GetParameterCommand).rejects(Object.assign(new Error('nope'), { name: 'ParameterNotFound' }));
 });
 

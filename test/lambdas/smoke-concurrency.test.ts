@@ -1,3 +1,5 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import {
   InvokeEndpointCommand,
@@ -26,6 +28,8 @@ const secretsMock = mockClient(SecretsManagerClient);
 const ssmMock = mockClient(SSMClient);
 const sagemakerMock = mockClient(SageMakerClient);
 const sfnMock = mockClient(SFNClient);
+const lambdaMock = mockClient(LambdaClient);
+const dynamoMock = mockClient(DynamoDBClient);
 const LIVE_ENDPOINT = pointerBefore().current.endpointName;
 
 /** Counts invocations in flight; each takes a few milliseconds so parallel ones overlap. */
@@ -144,11 +148,21 @@ describe('health probes of a serverless endpoint', () => {
         spec: { ...spec, endpoint: { type: 'serverless', memorySizeMb: 2048, maxConcurrency: 6 } },
       }),
     });
+    // The proxy serves the pointer's current and no rollout holds the lock: nothing to reconcile.
+    lambdaMock.on(GetFunctionConfigurationCommand).resolves({
+      LastUpdateStatus: 'Successful',
+      Environment: { Variables: { ENDPOINT_NAME: LIVE_ENDPOINT } },
+    });
+    dynamoMock.on(GetItemCommand).resolves({});
     const deps = {
       ssm: new SSMClient({}),
       sagemaker: new SageMakerClient({}),
       sfn: new SFNClient({}),
+      lambda: new LambdaClient({}),
+      dynamodb: new DynamoDBClient({}),
+      lockTableName: 'hf-rollout-locks',
       prefix: 'hf-rollout',
+      switchOptions: { sleep: () => Promise.resolve(), now: () => 0 },
     };
 
     // Act

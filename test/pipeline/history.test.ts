@@ -5,7 +5,13 @@ import {
   ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import { executionArnOf, getRollout, listRollouts } from '../../pipeline/history';
+import {
+  executionArnOf,
+  getRollout,
+  listRollouts,
+  outcomeOf,
+  type RolloutSummary,
+} from '../../pipeline/history';
 
 const SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:hf-rollout-rollout';
 const arn = (name: string): string => executionArnOf(SM, name);
@@ -178,5 +184,133 @@ describe('getRollout', () => {
       error: 'RolloutInProgress',
       message: 'Another rollout holds the lock',
     });
+  });
+});
+
+describe('listRollouts with what the proxy serves', () => {
+  it('marks exactly the deployment whose endpoint the proxy serves as live, and says what happened to the others', async () => {
+    const page = await listRollouts(client, SM, {
+      service: 'sentiment',
+      live: (service) => Promise.resolve(service === 'sentiment' ? 'sentiment-a' : null),
+    });
+
+    expect(page.rollouts.map((r) => [r.rolloutId, r.live, r.outcome])).toEqual([
+      ['sentiment-c', false, 'rolled back: the API kept serving sentiment-a'],
+      ['sentiment-a', true, 'live'],
+    ]);
+  });
+
+  it('marks nothing live without a lookup', async () => {
+    const page = await listRollouts(client, SM, { service: 'sentiment' });
+
+    expect(page.rollouts.map((r) => r.live)).toEqual([false, false]);
+    expect(page.rollouts[1]?.outcome).toBe('went live');
+  });
+
+  it('finds the step an interrupted execution was in from its last events (it has no Deployment record)', async () => {
+    // Arrange: the local cloud was killed while Switch API Target ran.
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        {
+          executionArn: arn('sentiment-k'),
+          name: 'sentiment-k',
+          status: 'FAILED',
+          stateMachineArn: SM,
+          startDate: new Date('2026-11-22T10:05:00Z'),
+          stopDate: new Date('2026-11-22T10:06:00Z'),
+        },
+      ],
+    });
+    sfn.on(DescribeExecutionCommand, { executionArn: arn('sentiment-k') }).resolves({
+      executionArn: arn('sentiment-k'),
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause: 'The local cloud stopped while this execution was running.',
+      input: JSON.stringify({ spec: { service: 'sentiment' } }),
+      startDate: new Date('2026-11-22T10:05:00Z'),
+      stateMachineArn: SM,
+      name: 'sentiment-k',
+    });
+    sfn.on(GetExecutionHistoryCommand, { executionArn: arn('sentiment-k') }).resolves({
+      events: [
+        { type: 'ExecutionFailed', id: 30, timestamp: new Date() },
+        {
+          type: 'TaskStateEntered',
+          id: 29,
+          timestamp: new Date(),
+          stateEnteredEventDetails: { name: 'Switch API Target' },
+        },
+        {
+          type: 'TaskStateExited',
+          id: 28,
+          timestamp: new Date(),
+          stateExitedEventDetails: { name: 'Run Smoke Tests' },
+        },
+      ],
+    });
+
+    // Act
+    const page = await listRollouts(client, SM, {
+      service: 'sentiment',
+      live: () => Promise.resolve('sentiment-a'),
+    });
+
+    // Assert
+    expect(page.rollouts[0]).toMatchObject({
+      failure: { step: 'Switch API Target', error: 'States.Runtime' },
+      live: false,
+      outcome: 'never served: interrupted during Switch API Target',
+    });
+  });
+});
+
+describe('outcomeOf', () => {
+  const base: RolloutSummary = {
+    rolloutId: 'sentiment-n',
+    executionArn: arn('sentiment-n'),
+    kind: 'deploy',
+    service: 'sentiment',
+    status: 'FAILED',
+    model: null,
+    requestedBy: null,
+    reason: null,
+    startedAt: '2026-11-22T10:00:00.000Z',
+    finishedAt: '2026-11-22T10:01:00.000Z',
+    durationMs: 60_000,
+    endpointName: null,
+    previousEndpoint: null,
+    failure: { step: 'Retire Old Endpoints', error: 'States.Runtime', message: 'killed' },
+    record: null,
+    live: false,
+    outcome: null,
+  };
+
+  it('says an interrupted rollout the proxy serves is live', () => {
+    expect(outcomeOf({ ...base, live: true }, 'sentiment-n', [])).toBe(
+      'live, interrupted during Retire Old Endpoints',
+    );
+    expect(
+      outcomeOf(
+        { ...base, live: true, failure: { step: 'Switch API Target', error: 'States.Runtime', message: '' } },
+        'sentiment-n',
+        [],
+      ),
+    ).toBe('live, interrupted after Switch API Target');
+  });
+
+  it('says an interrupted rollout past its switch went live and who replaced it', () => {
+    const next = { ...base, rolloutId: 'sentiment-m', status: 'SUCCEEDED' as const, failure: null };
+
+    expect(outcomeOf(base, 'sentiment-m', [next])).toBe('went live, then replaced by sentiment-m');
+  });
+
+  it('says a rollout interrupted before its switch never served', () => {
+    const creating = { ...base, failure: { step: 'Create Endpoint', error: 'States.Runtime', message: '' } };
+
+    expect(outcomeOf(creating, 'sentiment-x', [])).toBe('never served: interrupted during Create Endpoint');
+  });
+
+  it('is null while the execution runs', () => {
+    expect(outcomeOf({ ...base, status: 'RUNNING', failure: null }, 'sentiment-x', [])).toBeNull();
   });
 });

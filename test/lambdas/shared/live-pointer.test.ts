@@ -54,10 +54,17 @@ describe('live pointer size', () => {
   it('writes the largest pointer (current + 5 kept + 1 pending) in a tier that holds it, and a small one after it', async () => {
     let pointer: LivePointer | null = null;
     for (let n = 1; n <= KEEP + 1; n++) pointer = promote(pointer, longestTarget(n), KEEP);
-    const largest: LivePointer & { readonly pending: LiveTarget } = {
+    const pendingTarget = longestTarget(KEEP + 2);
+    const largest: LivePointer = {
       current: pointer?.current ?? longestTarget(0),
       previous: pointer?.previous ?? [],
-      pending: longestTarget(KEEP + 2),
+      pending: {
+        target: pendingTarget,
+        rolloutId: pendingTarget.rolloutId,
+        executionArn: pendingTarget.executionArn,
+        kind: 'rollback',
+        since: pendingTarget.since,
+      },
     };
     const bytes = Buffer.byteLength(JSON.stringify(largest), 'utf8');
 

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -46,6 +47,7 @@ const runtime = mockClient(SageMakerRuntimeClient);
 const ssm = mockClient(SSMClient);
 const dynamodb = mockClient(DynamoDBClient);
 const sfn = mockClient(SFNClient);
+const lambda = mockClient(LambdaClient);
 const sizes: Record<string, number> = {};
 
 function bytes(value: unknown): number {
@@ -97,7 +99,17 @@ function longestTarget(n: number): LiveTarget {
 function largestPointer(): LivePointer {
   let pointer: LivePointer | null = null;
   for (let n = 1; n <= 6; n++) pointer = promote(pointer, longestTarget(n), 5);
-  return { ...(pointer as LivePointer), pending: longestTarget(7) } as LivePointer;
+  const pending = longestTarget(7);
+  return {
+    ...(pointer as LivePointer),
+    pending: {
+      target: pending,
+      rolloutId: pending.rolloutId,
+      executionArn: pending.executionArn,
+      kind: 'rollback',
+      since: pending.since,
+    },
+  };
 }
 
 /** An answer whose preview and content type are as costly to encode as they can be. */
@@ -126,6 +138,13 @@ async function stateBeforeSmokeTests(): Promise<RolloutState> {
     .on(GetParameterCommand, { Name: liveParameterName(PREFIX, SERVICE) })
     .resolves({ Parameter: { Value: JSON.stringify(largestPointer()) } });
   dynamodb.onAnyCommand().resolves({});
+  // The proxy serves the pointer's current and every endpoint is InService: the reconcile under the
+  // lock keeps all kept deployments and drops the pending switch of a rollout that is not running.
+  lambda.on(GetFunctionConfigurationCommand).resolves({
+    LastUpdateStatus: 'Successful',
+    Environment: { Variables: { ENDPOINT_NAME: largestPointer().current.endpointName } },
+  });
+  sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' });
   const now = (): Date => new Date(Date.UTC(2026, 0, 1));
   let state = await validateSpecCore(
     {
@@ -140,6 +159,9 @@ async function stateBeforeSmokeTests(): Promise<RolloutState> {
       dynamodb: dynamodb as unknown as DynamoDBClient,
       sfn: sfn as unknown as SFNClient,
       ssm: ssm as unknown as SSMClient,
+      lambda: lambda as unknown as LambdaClient,
+      sagemaker: sagemaker as unknown as SageMakerClient,
+      switchOptions: { sleep: () => Promise.resolve(), now: () => 0 },
       tableName: `${PREFIX}-locks`,
       prefix: PREFIX,
       now,

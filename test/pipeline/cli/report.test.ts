@@ -92,6 +92,8 @@ function failedRollout(): RolloutDetail {
     endpointName: ID,
     previousEndpoint: 'sentiment-old',
     failure: { step: failure.step, error: failure.error, message: SUMMARY },
+    live: false,
+    outcome: 'rolled back: the API kept serving sentiment-old',
     record: { smoke: [], publicCheck: null, warnings: [], failure } as unknown as RolloutDetail['record'],
     input: {},
     steps,
