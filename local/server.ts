@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { LocalRequest, LocalResponse, LocalService } from './protocol/types';
 import { restJsonError } from './protocol/rest';
@@ -107,7 +107,10 @@ export async function toLocalRequest(
   };
 }
 
-/** Writes a LocalResponse; `close` ends the connection after it (the body was not read to its end). */
+/**
+ * Writes a LocalResponse; `close` ends the connection after it (the body was not read to its end:
+ * dropAfterAnswer, installed when the request came in, then keeps the answer from being reset away).
+ */
 export function send(res: ServerResponse, out: LocalResponse, requestId: string, close = false): void {
   if (res.headersSent || res.destroyed) return;
   const body = out.body === undefined ? '' : out.body;
@@ -126,18 +129,24 @@ export function send(res: ServerResponse, out: LocalResponse, requestId: string,
     return;
   }
   res.end(body);
-  if (close) dropAfterAnswer(res);
 }
 
-/** After the answer is out, cuts a connection whose request body was not read (no draining of gigabytes). */
+/**
+ * After the answer, cuts a connection whose request body was not read to its end, without draining
+ * (a 2 GB body) and without losing the answer: Node ends such a connection with `destroySoon()`, and
+ * closing a socket with unread input sends a reset that can discard the answer before the client reads
+ * it. So: half-close (FIN after the answer), discard what still arrives, and cut after a second.
+ */
 export function dropAfterAnswer(res: ServerResponse): void {
-  res.once('finish', () => {
+  res.once('prefinish', () => {
     const { req } = res;
     if (req.complete) return;
-    // Discard (never buffer) what the client is still sending for a moment, so it can read the answer
-    // before the reset that closing a socket with unread data causes; then cut it.
+    const socket = req.socket as Socket & { destroySoon?: () => void };
+    socket.destroySoon = () => {
+      socket.end();
+    };
     req.resume();
-    setTimeout(() => req.socket.destroy(), 1_000).unref();
+    setTimeout(() => socket.destroy(), 1_000).unref();
   });
 }
 
@@ -245,6 +254,7 @@ export function createAwsServer(
   const server = createServer((req, res) => {
     // An 'error' listener makes Node report an abort as an error we catch in readBody, never an unhandled one.
     req.on('error', () => undefined);
+    dropAfterAnswer(res);
     serveAws(req, res).catch((error: unknown) => {
       send(res, restJsonError(error), randomUUID(), true);
     });

@@ -92,9 +92,9 @@ export class Edge {
       createServer((req, res) => {
         // An 'error' listener makes Node report an abort as an error readBody catches, never an unhandled one.
         req.on('error', () => undefined);
+        dropAfterAnswer(res);
         if (holder.edge === undefined) {
           res.writeHead(503, { connection: 'close' }).end();
-          dropAfterAnswer(res);
           return;
         }
         holder.edge.handle(req, res).catch(() => res.destroy());
@@ -420,5 +420,4 @@ function write(res: ServerResponse, response: ApiResponse, close = false): void 
     return;
   }
   res.end(response.body);
-  if (close) dropAfterAnswer(res);
 }
