@@ -84,13 +84,13 @@ function killUp(up: UpProcess | undefined): void {
   }
 }
 
-/** A process that has exited and that nobody reaps: a zombie for as long as its parent sleeps. */
+/** A process that has exited and that nobody reaps (WNOWAIT waits without reaping): a zombie while its parent sleeps. */
 async function zombie(): Promise<{ pid: number; parent: ChildProcess }> {
   const parent = spawn(
     'python3',
     [
       '-c',
-      'import os, sys, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(600)',
+      'import os, time\npid = os.fork()\nif pid == 0: os._exit(0)\nos.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)\nprint(pid, flush=True)\ntime.sleep(600)',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
