@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { LocalRequest, LocalResponse, LocalService } from './protocol/types';
 import { jsonResponse, matchRoute, restJsonError, type RestRoute } from './protocol/rest';
 import { parseJsonBody } from './protocol/aws-json';
@@ -7,6 +8,12 @@ import { AwsError } from './protocol/errors';
 /** What the admin API reaches into. */
 export interface AdminDeps {
   readonly faults: FaultEngine;
+  /** The per-run token every route but health requires (header `x-local-admin-token`). */
+  readonly token: string;
+  /** This run's id; a shutdown request must name it. */
+  readonly instanceId: string;
+  /** Asks the process owning the cloud to stop it; false when nobody listens (an embedded cloud). */
+  readonly shutdown: () => boolean;
   readonly info: () => Record<string, unknown>;
   readonly inventory: () => Record<string, unknown>;
   readonly provision: (service: string) => Promise<unknown>;
@@ -97,6 +104,27 @@ export function adminService(deps: AdminDeps): LocalService {
     },
     {
       method: 'POST',
+      pattern: '/_local/shutdown',
+      operation: 'Shutdown',
+      handler: (req) => {
+        const body = parseJsonBody(req.body) as { instanceId?: unknown };
+        if (body.instanceId !== deps.instanceId) {
+          // `rollout down` names the run it read from cloud.json: a different run is not the one it means.
+          return jsonResponse(409, {
+            message: `This local cloud is instance ${deps.instanceId}, not ${JSON.stringify(body.instanceId ?? null)}.`,
+          });
+        }
+        if (!deps.shutdown()) {
+          return jsonResponse(409, {
+            message:
+              'This local cloud runs inside another command and stops with it; it cannot be shut down remotely.',
+          });
+        }
+        return jsonResponse(202, { stopping: true, instanceId: deps.instanceId });
+      },
+    },
+    {
+      method: 'POST',
       pattern: '/_local/reset',
       operation: 'Reset',
       handler: async () => {
@@ -109,6 +137,15 @@ export function adminService(deps: AdminDeps): LocalService {
     id: 'Local',
     matches: (req) => req.path.startsWith('/_local/'),
     async handle(req) {
+      // Health (no secrets: URLs, pid, instance id) stays open so `--endpoint` can find the edge.
+      const open = req.method === 'GET' && req.path === '/_local/health';
+      if (!open && !tokenMatches(req.headers[ADMIN_TOKEN_HEADER], deps.token)) {
+        return jsonResponse(403, {
+          message:
+            `The local admin API needs this run's token in the ${ADMIN_TOKEN_HEADER} header: ` +
+            'read it from admin-token beside cloud.json in the data folder (mode 0600).',
+        });
+      }
       const found = matchRoute(routes, req);
       if (found === undefined)
         return jsonResponse(404, { message: `No local admin route ${req.method} ${req.path}` });
@@ -119,4 +156,14 @@ export function adminService(deps: AdminDeps): LocalService {
       }
     },
   };
+}
+
+/** Header that carries the admin token. */
+export const ADMIN_TOKEN_HEADER = 'x-local-admin-token';
+
+/** Constant-time comparison (hashes first, so lengths do not leak either). */
+function tokenMatches(given: string | string[] | undefined, token: string): boolean {
+  if (typeof given !== 'string') return false;
+  const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(token));
 }

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { Clock } from './clock';
@@ -6,6 +7,8 @@ import { FaultEngine } from './faults';
 import { createAwsServer, listen, close } from './server';
 import { adminService } from './admin';
 import { writeFileAtomic } from './store';
+import { DataDirLock, lockOwner } from './data-dir-lock';
+import { LocalCloudOptionsError, portError } from './errors';
 import type { ComputePlane, DataPlane } from './planes';
 import type { LocalService, ServiceContext } from './protocol/types';
 import { createDataPlane } from './services/data-plane';
@@ -54,9 +57,16 @@ export const LOCAL_CLOUD_DEFAULTS = {
   accountId: '000000000000',
 } as const;
 
+/** File beside `cloud.json` holding the admin API's per-run token (mode 0600: only its user reads it). */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
+export { ADMIN_TOKEN_HEADER } from './admin';
+
 /** What a running local cloud writes to `<dataDir>/cloud.json`, so other processes can find it. */
 export interface LocalCloudInfo {
   readonly pid: number;
+  /** Random per run; the data folder's lock owner answers the same id (see data-dir-lock.ts). */
+  readonly instanceId: string;
   readonly endpoint: string;
   readonly edgeUrl: string;
   readonly region: string;
@@ -80,11 +90,33 @@ export class LocalCloud {
     private readonly dataDir: string | null,
     /** The health schedule, when `healthChecks` is on. */
     readonly healthChecks: HealthCheckSchedule | null,
+    /** Random per run (also in cloud.json and the lock owner's answer). */
+    readonly instanceId: string,
+    /** The admin API's token for this run (also in `<dataDir>/admin-token`). */
+    readonly adminToken: string,
+    private readonly lock: DataDirLock | null,
   ) {}
+
+  private readonly shutdownListeners: (() => void)[] = [];
+
+  /**
+   * Lets `POST /_local/shutdown` (what `rollout down` sends, with the token) stop this cloud: the owner
+   * of the process registers how it stops. Without a listener the cloud refuses to be shut down remotely.
+   */
+  onShutdownRequest(listener: () => void): void {
+    this.shutdownListeners.push(listener);
+  }
+
+  /** True when an owner listens for shutdown requests (then they were all called). */
+  private requestShutdown(): boolean {
+    for (const listener of this.shutdownListeners) listener();
+    return this.shutdownListeners.length > 0;
+  }
 
   /** Starts the cloud; resolves when every port listens and provisioned services are back. */
   static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
     installNode20Polyfills();
+    validateCloudOptions(options);
     const host = options.host ?? LOCAL_CLOUD_DEFAULTS.host;
     const dataDir =
       options.dataDir === undefined
@@ -92,79 +124,129 @@ export class LocalCloud {
         : options.dataDir === null
           ? null
           : resolve(options.dataDir);
-    if (dataDir !== null) {
-      if (options.reset === true) rmSync(dataDir, { recursive: true, force: true });
-      mkdirSync(dataDir, { recursive: true });
-      claimDataDir(dataDir);
-    }
-    const faults = new FaultEngine();
-    if (options.faultsFile !== undefined) faults.load(options.faultsFile);
-    const ctx: ServiceContext = {
-      region: options.region ?? LOCAL_CLOUD_DEFAULTS.region,
-      accountId: LOCAL_CLOUD_DEFAULTS.accountId,
-      clock: new Clock(options.timeScale ?? LOCAL_CLOUD_DEFAULTS.timeScale),
-      faults,
-    };
-    let services: readonly LocalService[] = [];
-    const server = createAwsServer(() => services);
-    const port = await listen(server, options.port ?? LOCAL_CLOUD_DEFAULTS.port, host);
-    const endpoint = `http://${host}:${port}`;
-    const rootDir = options.rootDir ?? resolve(__dirname, '..');
-    const data = createDataPlane({ ctx, dataDir, endpoint, rootDir });
-    const compute = await createComputePlane({
-      ctx,
-      dataDir,
-      endpoint,
-      rootDir,
-      data,
-      host,
-      edgePort: options.edgePort ?? LOCAL_CLOUD_DEFAULTS.edgePort,
-    });
-    const healthChecks =
-      options.healthChecks === undefined || options.healthChecks === false
-        ? null
-        : new HealthCheckSchedule(
-            {
-              clock: ctx.clock,
-              prefix: DEFAULT_PREFIX,
-              region: ctx.region,
-              accountId: ctx.accountId,
-              services: () => data.provisionedServices().map((r) => r.service),
-              runHealthCheck: (service) => compute.runHealthCheck(service),
-              putMetricAlarm: (config) => data.putMetricAlarm(config),
-              evaluateAlarms: () => data.evaluateAlarms(),
-            },
-            options.healthChecks === true ? {} : options.healthChecks,
+    const instanceId = randomUUID();
+    const adminToken = randomBytes(32).toString('base64url');
+    const urls: { endpoint?: string; edgeUrl?: string } = {};
+    // Undone in reverse order when a later step fails: a failed start leaves nothing running or locked.
+    const undo: (() => Promise<void> | void)[] = [];
+    try {
+      let lock: DataDirLock | null = null;
+      if (dataDir !== null) {
+        mkdirSync(dataDir, { recursive: true });
+        lock = await DataDirLock.acquire(dataDir, () => ({ pid: process.pid, instanceId, ...urls }));
+        const held = lock;
+        undo.push(() => held.release());
+        // Only the lock's owner may empty the folder: a reset must never wipe a running cloud's state.
+        if (options.reset === true) emptyFolder(dataDir);
+        writeFileAtomic(join(dataDir, ADMIN_TOKEN_FILE), adminToken, 0o600);
+        undo.push(() => rmSync(join(dataDir, ADMIN_TOKEN_FILE), { force: true }));
+      }
+      const faults = new FaultEngine();
+      if (options.faultsFile !== undefined) {
+        try {
+          faults.load(options.faultsFile);
+        } catch (error) {
+          throw new LocalCloudOptionsError(
+            `--faults ${options.faultsFile}: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
           );
-    const cloud = new LocalCloud(
-      endpoint,
-      compute.edgeUrl,
-      ctx,
-      faults,
-      data,
-      compute,
-      server,
-      dataDir,
-      healthChecks,
-    );
-    const admin = adminService({
-      faults,
-      info: () => cloud.info() as unknown as Record<string, unknown>,
-      inventory: () => cloud.inventory(),
-      provision: (service) => compute.provisionService(service),
-      reset: () => cloud.reset(),
-    });
-    services = [admin, ...data.services, ...compute.services];
-    for (const service of options.services ?? []) await compute.provisionService(service);
-    healthChecks?.start();
-    if (dataDir !== null) writeFileAtomic(join(dataDir, 'cloud.json'), JSON.stringify(cloud.info(), null, 2));
-    return cloud;
+        }
+      }
+      const ctx: ServiceContext = {
+        region: options.region ?? LOCAL_CLOUD_DEFAULTS.region,
+        accountId: LOCAL_CLOUD_DEFAULTS.accountId,
+        clock: new Clock(options.timeScale ?? LOCAL_CLOUD_DEFAULTS.timeScale),
+        faults,
+      };
+      let services: readonly LocalService[] = [];
+      const server = createAwsServer(() => services);
+      const requestedPort = options.port ?? LOCAL_CLOUD_DEFAULTS.port;
+      let port: number;
+      try {
+        port = await listen(server, requestedPort, host);
+      } catch (error) {
+        throw portError(error, 'AWS API', requestedPort, '--port');
+      }
+      undo.push(() => close(server));
+      const endpoint = `http://${host}:${port}`;
+      urls.endpoint = endpoint;
+      const rootDir = options.rootDir ?? resolve(__dirname, '..');
+      const data = createDataPlane({ ctx, dataDir, endpoint, rootDir });
+      undo.push(() => data.close());
+      const compute = await createComputePlane({
+        ctx,
+        dataDir,
+        endpoint,
+        rootDir,
+        data,
+        host,
+        edgePort: options.edgePort ?? LOCAL_CLOUD_DEFAULTS.edgePort,
+      });
+      undo.push(() => compute.close());
+      urls.edgeUrl = compute.edgeUrl;
+      const healthChecks =
+        options.healthChecks === undefined || options.healthChecks === false
+          ? null
+          : new HealthCheckSchedule(
+              {
+                clock: ctx.clock,
+                prefix: DEFAULT_PREFIX,
+                region: ctx.region,
+                accountId: ctx.accountId,
+                services: () => data.provisionedServices().map((r) => r.service),
+                runHealthCheck: (service) => compute.runHealthCheck(service),
+                putMetricAlarm: (config) => data.putMetricAlarm(config),
+                evaluateAlarms: () => data.evaluateAlarms(),
+              },
+              options.healthChecks === true ? {} : options.healthChecks,
+            );
+      const cloud = new LocalCloud(
+        endpoint,
+        compute.edgeUrl,
+        ctx,
+        faults,
+        data,
+        compute,
+        server,
+        dataDir,
+        healthChecks,
+        instanceId,
+        adminToken,
+        lock,
+      );
+      const admin = adminService({
+        faults,
+        token: adminToken,
+        instanceId,
+        info: () => cloud.info() as unknown as Record<string, unknown>,
+        inventory: () => cloud.inventory(),
+        provision: (service) => compute.provisionService(service),
+        reset: () => cloud.reset(),
+        shutdown: () => cloud.requestShutdown(),
+      });
+      services = [admin, ...data.services, ...compute.services];
+      for (const service of options.services ?? []) await compute.provisionService(service);
+      healthChecks?.start();
+      if (dataDir !== null)
+        writeFileAtomic(join(dataDir, 'cloud.json'), JSON.stringify(cloud.info(), null, 2));
+      return cloud;
+    } catch (error) {
+      for (const step of undo.reverse()) {
+        try {
+          await step();
+        } catch {
+          // Best effort: the start's own error is the one to report.
+        }
+      }
+      throw error;
+    }
   }
 
   /** Where the cloud listens and how fast it runs. */
   info(): LocalCloudInfo {
     return {
       pid: process.pid,
+      instanceId: this.instanceId,
       endpoint: this.endpoint,
       edgeUrl: this.edgeUrl,
       region: this.ctx.region,
@@ -208,45 +290,71 @@ export class LocalCloud {
     await close(this.server);
     if (this.dataDir !== null) {
       rmSync(join(this.dataDir, 'cloud.json'), { force: true });
-      rmSync(join(this.dataDir, 'cloud.lock'), { force: true });
+      rmSync(join(this.dataDir, ADMIN_TOKEN_FILE), { force: true });
     }
+    // Last: once released, another cloud may take the folder.
+    await this.lock?.release();
   }
 }
 
 const startedAt = new Date().toISOString();
 
-/** Reads the info of a local cloud running on `dataDir`, or undefined if none is running. */
-export function runningCloud(dataDir: string = LOCAL_CLOUD_DEFAULTS.dataDir): LocalCloudInfo | undefined {
-  const file = join(resolve(dataDir), 'cloud.json');
-  if (!existsSync(file)) return undefined;
+/**
+ * The local cloud running on `dataDir`, or undefined if none is. "Running" means a live process holds
+ * the folder's lock and answers the instance id that `cloud.json` records; a stale `cloud.json` (its
+ * pid dead or reused by another program) is never taken for a running cloud.
+ */
+export async function runningCloud(
+  dataDir: string = LOCAL_CLOUD_DEFAULTS.dataDir,
+): Promise<LocalCloudInfo | undefined> {
+  const held = await lockOwner(resolve(dataDir));
+  if (held?.owner === undefined) return undefined;
+  const recorded = readCloudJson(dataDir);
+  if (recorded !== undefined && recorded.instanceId === held.owner.instanceId) return recorded;
+  return undefined;
+}
+
+/** The admin token of the cloud running on `dataDir` (undefined when the file is missing). */
+export function readAdminToken(dataDir: string = LOCAL_CLOUD_DEFAULTS.dataDir): string | undefined {
   try {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as LocalCloudInfo;
-    return isAlive(info.pid) ? info : undefined;
+    return readFileSync(join(resolve(dataDir), ADMIN_TOKEN_FILE), 'utf8').trim();
   } catch {
     return undefined;
   }
 }
 
-/** One cloud per data folder: a second one would corrupt the first's state. A dead owner's claim is taken over. */
-function claimDataDir(dataDir: string): void {
-  const lock = join(dataDir, 'cloud.lock');
-  if (existsSync(lock)) {
-    const pid = Number(readFileSync(lock, 'utf8'));
-    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) {
-      throw new Error(
-        `A local cloud (pid ${pid}) already uses ${dataDir}. Stop it (rollout down) or use another --data-dir.`,
+function readCloudJson(dataDir: string): LocalCloudInfo | undefined {
+  const file = join(resolve(dataDir), 'cloud.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LocalCloudInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Empties a data folder, keeping the folder itself (its real path names the lock). */
+function emptyFolder(dir: string): void {
+  for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
+}
+
+/** Throws LocalCloudOptionsError naming the flag of an out-of-range port or time scale. */
+export function validateCloudOptions(options: LocalCloudOptions): void {
+  for (const [flag, port] of [
+    ['--port', options.port],
+    ['--edge-port', options.edgePort],
+  ] as const) {
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+      throw new LocalCloudOptionsError(
+        `${flag} must be a port number (0-65535, 0: any free port); got ${port}.`,
       );
     }
   }
-  writeFileAtomic(lock, String(process.pid));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  const scale = options.timeScale;
+  if (scale !== undefined && !(Number.isFinite(scale) && scale > 0 && scale <= 1)) {
+    throw new LocalCloudOptionsError(
+      `--time-scale must be a factor in (0, 1], e.g. 0.01 (100x faster than AWS); got ${scale}.`,
+    );
   }
 }
 

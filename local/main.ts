@@ -1,10 +1,15 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { LocalCloud, LOCAL_CLOUD_DEFAULTS } from './cloud';
+import { join, resolve } from 'node:path';
+import { ADMIN_TOKEN_FILE, LocalCloud, LOCAL_CLOUD_DEFAULTS } from './cloud';
+import { LocalCloudOptionsError } from './errors';
 
 /**
  * Runs the local cloud as its own process: `tsx local/main.ts [options]`. When ready it prints one JSON
- * line (`{"ready": true, "endpoint": ..., "edgeUrl": ...}`) so a parent process (tests, the CLI) can
- * read the URLs. SIGINT/SIGTERM stop it cleanly; SIGKILL loses nothing already acknowledged.
+ * line (`{"ready": true, "endpoint": ..., "edgeUrl": ..., "adminTokenFile": ...}`) so a parent process
+ * (tests, the CLI) can read the URLs; with --in-memory the line carries the admin token itself, as
+ * there is no folder to keep it in. SIGINT/SIGTERM or `POST /_local/shutdown` (what `rollout down`
+ * sends) stop it cleanly; SIGKILL loses nothing already acknowledged. A failed start exits 2 (bad
+ * options) or 4 (cannot start: folder, file or port at fault, named in the message).
  */
 const program = new Command('local-cloud')
   .description('Emulates the AWS APIs of hf-sagemaker-rollout on loopback')
@@ -46,7 +51,12 @@ const program = new Command('local-cloud')
         ...(opts.service === undefined ? {} : { services: opts.service }),
         reset: opts.reset === true,
       });
-      process.stdout.write(`${JSON.stringify({ ready: true, ...cloud.info() })}\n`);
+      const dataDir = opts.inMemory === true ? null : resolve(opts.dataDir);
+      const token =
+        dataDir === null
+          ? { adminToken: cloud.adminToken }
+          : { adminTokenFile: join(dataDir, ADMIN_TOKEN_FILE) };
+      process.stdout.write(`${JSON.stringify({ ready: true, ...cloud.info(), ...token })}\n`);
       let stopping = false;
       const stop = (): void => {
         if (stopping) return;
@@ -55,6 +65,7 @@ const program = new Command('local-cloud')
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      cloud.onShutdownRequest(stop);
     },
   );
 
@@ -72,5 +83,6 @@ function toScale(value: string): number {
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`local cloud: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  // The README's exit codes: 2 bad arguments, 4 cannot start. A failed start has already released everything.
+  process.exit(error instanceof LocalCloudOptionsError ? 2 : 4);
 });

@@ -115,7 +115,13 @@ async function awsTarget(options: TargetOptions): Promise<Target> {
 
 async function localTarget(options: TargetOptions): Promise<Target> {
   // Loaded lazily: the local cloud (esbuild, the Step Functions engine) is not needed for --aws.
-  const { LocalCloud: Cloud, runningCloud, LOCAL_CLOUD_DEFAULTS } = await import('../local/cloud');
+  const {
+    LocalCloud: Cloud,
+    runningCloud,
+    readAdminToken,
+    ADMIN_TOKEN_HEADER,
+    LOCAL_CLOUD_DEFAULTS,
+  } = await import('../local/cloud');
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const region = LOCAL_CLOUD_DEFAULTS.region;
   const dataDir = options.dataDir ?? LOCAL_CLOUD_DEFAULTS.dataDir;
@@ -123,15 +129,19 @@ async function localTarget(options: TargetOptions): Promise<Target> {
   let edgeUrl: string;
   let embedded: LocalCloud | undefined;
   let how: string;
+  let adminToken: string | undefined;
   if (options.endpoint !== undefined) {
     endpoint = options.endpoint;
     edgeUrl = await edgeOf(endpoint);
     how = 'given by --endpoint';
+    // The folder's token belongs to that endpoint only if the folder's running cloud is the one named.
+    if ((await runningCloud(dataDir))?.endpoint === endpoint) adminToken = readAdminToken(dataDir);
   } else {
-    const running = runningCloud(dataDir);
+    const running = await runningCloud(dataDir);
     if (running !== undefined) {
       endpoint = running.endpoint;
       edgeUrl = running.edgeUrl;
+      adminToken = readAdminToken(dataDir);
       how = `running (pid ${running.pid})`;
     } else if (options.startLocal === false) {
       throw new TargetError(`No local cloud is running on ${dataDir}; start one with \`npx rollout up\`.`);
@@ -146,6 +156,7 @@ async function localTarget(options: TargetOptions): Promise<Target> {
       }
       endpoint = embedded.endpoint;
       edgeUrl = embedded.edgeUrl;
+      adminToken = embedded.adminToken;
       how = 'started for this command; `npx rollout up` keeps one running';
     }
   }
@@ -165,9 +176,22 @@ async function localTarget(options: TargetOptions): Promise<Target> {
     clients,
     local: { endpoint, edgeUrl, embedded: embedded !== undefined },
     async ensureService(service) {
+      // The admin API needs the run's token: the embedded cloud's own, or the file beside cloud.json.
+      const token = adminToken;
+      if (token === undefined) {
+        // A cloud given by --endpoint whose folder is unknown: a service it already has needs no admin call.
+        return readRegistration(clients.ssm, prefix, service).catch((error: unknown) => {
+          throw new TargetError(
+            `Cannot provision service ${service} on ${endpoint}: the admin API needs the token in admin-token ` +
+              `beside that cloud's cloud.json; pass its --data-dir.`,
+            { cause: error },
+          );
+        });
+      }
       const res = await fetch(`${endpoint}/_local/services`, {
         method: 'POST',
         body: JSON.stringify({ service }),
+        headers: { [ADMIN_TOKEN_HEADER]: token },
       });
       if (!res.ok)
         throw new TargetError(`The local cloud could not provision service ${service}: ${await res.text()}`);

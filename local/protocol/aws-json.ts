@@ -21,6 +21,38 @@ export interface JsonServiceOptions {
    * code; codes not listed lose a trailing `Exception`. @default undefined (not query-compatible)
    */
   readonly queryErrorCodes?: Readonly<Record<string, string>>;
+  /**
+   * Answer only requests that carry a SigV4 Authorization header (as every SDK and the AWS CLI send), so
+   * a browser's form post or a bare `curl` cannot read what the service holds. The local cloud does not
+   * verify the signature (any credentials work), only its shape. @default false
+   */
+  readonly requireSigV4?: boolean;
+}
+
+/** `AWS4-HMAC-SHA256 Credential=<key>/<yyyymmdd>/<region>/<service>/aws4_request, SignedHeaders=..., Signature=<hex64>`. */
+const SIGV4_AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=[^/\s,]+\/\d{8}\/[a-z0-9-]+\/[a-z0-9-]+\/aws4_request, ?SignedHeaders=[a-z0-9-]+(;[a-z0-9-]+)*, ?Signature=[0-9a-f]{64}$/;
+
+/**
+ * Refuses a request without a SigV4-shaped Authorization header, with the codes Secrets Manager's
+ * Common Errors list: MissingAuthenticationToken (403) when absent, IncompleteSignature (400) otherwise.
+ */
+export function requireSigV4(req: LocalRequest): void {
+  const authorization = req.headers.authorization;
+  if (authorization === undefined || authorization === '') {
+    throw new AwsError(
+      'MissingAuthenticationToken',
+      'The request must contain either a valid (registered) AWS access key ID or X.509 certificate.',
+      403,
+    );
+  }
+  if (!SIGV4_AUTHORIZATION.test(authorization)) {
+    throw new AwsError(
+      'IncompleteSignature',
+      'The request signature does not conform to AWS standards.',
+      400,
+    );
+  }
 }
 
 /** Builds a LocalService speaking awsJson: `POST /` with `X-Amz-Target: <prefix>.<Operation>`. */
@@ -32,6 +64,7 @@ export function jsonService(options: JsonServiceOptions): LocalService {
     async handle(req) {
       const operation = targetOf(req)?.operation ?? '';
       try {
+        if (options.requireSigV4 === true) requireSigV4(req);
         const op = options.operations[operation];
         if (op === undefined) {
           throw new AwsError(

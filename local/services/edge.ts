@@ -3,7 +3,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { applyFault } from '../faults';
 import { toAwsError } from '../protocol/aws-json';
 import type { ServiceContext } from '../protocol/types';
-import { close, listen } from '../server';
+import {
+  close,
+  dropAfterAnswer,
+  hardenServer,
+  listen,
+  parseTarget,
+  readBody,
+  RequestBodyTooLargeError,
+} from '../server';
+import { portError } from '../errors';
 import { EdgeCache, type CachePolicy } from './edge-cache';
 import {
   apiGatewayError,
@@ -79,14 +88,24 @@ export class Edge {
   static async start(options: EdgeOptions): Promise<Edge> {
     // The server needs the edge and the edge needs the server's port: requests wait for both.
     const holder: { edge?: Edge } = {};
-    const server = createServer((req, res) => {
-      if (holder.edge === undefined) {
-        res.writeHead(503).end();
-        return;
-      }
-      void holder.edge.handle(req, res);
-    });
-    const port = await listen(server, options.port, options.host);
+    const server = hardenServer(
+      createServer((req, res) => {
+        // An 'error' listener makes Node report an abort as an error readBody catches, never an unhandled one.
+        req.on('error', () => undefined);
+        dropAfterAnswer(res);
+        if (holder.edge === undefined) {
+          res.writeHead(503, { connection: 'close' }).end();
+          return;
+        }
+        holder.edge.handle(req, res).catch(() => res.destroy());
+      }),
+    );
+    let port: number;
+    try {
+      port = await listen(server, options.port, options.host);
+    } catch (error) {
+      throw portError(error, 'edge', options.port, '--edge-port');
+    }
     const edge = new Edge(options, server, `http://${options.host}:${port}`);
     holder.edge = edge;
     return edge;
@@ -131,36 +150,56 @@ export class Edge {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'http://edge');
+      const url = parseTarget(req.url);
+      if (url === undefined) {
+        write(res, apiGatewayError(400, 'Bad Request', 'BadRequestException'), true);
+        return;
+      }
       const segments = url.pathname.split('/').slice(1);
       const direct = segments[0] === DIRECT_PREFIX;
       if (direct) segments.shift();
-      const service = decodeURIComponent(segments.shift() ?? '');
+      const decoded = decodeSegments(segments);
+      if (decoded === undefined) {
+        write(res, apiGatewayError(400, 'Bad Request', 'BadRequestException'), true);
+        return;
+      }
+      const service = decoded.shift() ?? '';
       const route = this.routes.get(service);
       if (route === undefined) {
         const known = [...this.routes.keys()];
-        write(res, {
-          status: 404,
-          headers: { 'content-type': ['application/json'] },
-          body: Buffer.from(
-            JSON.stringify({
-              message:
-                `No service "${service}" on this edge. ` +
-                (known.length === 0
-                  ? 'No service is provisioned yet (POST /_local/services on the AWS port, or rollout up --service <name>).'
-                  : `Known: ${known.join(', ')}.`),
-              knownServices: known,
-            }),
-          ),
-        });
+        write(
+          res,
+          {
+            status: 404,
+            headers: { 'content-type': ['application/json'] },
+            body: Buffer.from(
+              JSON.stringify({
+                message:
+                  `No service "${service}" on this edge. ` +
+                  (known.length === 0
+                    ? 'No service is provisioned yet (POST /_local/services on the AWS port, or rollout up --service <name>).'
+                    : `Known: ${known.join(', ')}.`),
+                knownServices: known,
+              }),
+            ),
+          },
+          true,
+        );
         return;
       }
-      const path = `/${segments.map(decodeURIComponent).join('/')}`;
+      const path = `/${decoded.join('/')}`;
       const method = (req.method ?? 'GET').toUpperCase();
-      const body = await readLimited(req, this.maxBodyBytes);
-      if (body === undefined) {
-        write(res, apiGatewayError(413, 'Request Too Long', 'RequestTooLongException'));
-        req.resume();
+      let body: Buffer;
+      try {
+        body = await readBody(req, this.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof RequestBodyTooLargeError) {
+          // Answered without reading the rest: a 2 GB body is neither buffered nor drained.
+          write(res, apiGatewayError(413, 'Request Too Long', 'RequestTooLongException'), true);
+        } else {
+          // Cut off mid-body: the client is gone.
+          req.socket.destroy();
+        }
         return;
       }
       const request: ApiRequest = {
@@ -329,18 +368,13 @@ export class Edge {
   }
 }
 
-/** Reads a body up to `limit` bytes; undefined when it is longer. */
-async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
+/** Percent-decoded path segments, or undefined when one is not valid percent-encoding (`%zz`). */
+function decodeSegments(segments: readonly string[]): string[] | undefined {
+  try {
+    return segments.map(decodeURIComponent);
+  } catch {
+    return undefined;
   }
-  return Buffer.concat(chunks);
 }
 
 function pairs(raw: readonly string[]): [string, string][] {
@@ -365,11 +399,25 @@ function traceId(): string {
   return `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
 }
 
-function write(res: ServerResponse, response: ApiResponse): void {
+/** Writes an answer; `close` ends the connection after it (the request body was not read to its end). */
+function write(res: ServerResponse, response: ApiResponse, close = false): void {
+  if (res.headersSent || res.destroyed) return;
   const headers: Record<string, string | string[]> = {};
   for (const [name, values] of Object.entries(response.headers))
     headers[name] = values.length === 1 ? (values[0] ?? '') : [...values];
   headers['content-length'] = String(response.body.length);
-  res.writeHead(response.status, headers);
+  if (close) headers.connection = 'close';
+  try {
+    res.writeHead(response.status, headers);
+  } catch {
+    // A header the function returned that Node cannot send (a control character): API Gateway answers 502.
+    const fallback = apiGatewayError(502, 'Internal server error', 'InternalServerErrorException');
+    res.writeHead(502, {
+      'content-type': 'application/json',
+      'content-length': String(fallback.body.length),
+    });
+    res.end(fallback.body);
+    return;
+  }
   res.end(response.body);
 }

@@ -45,6 +45,8 @@ export class SecretsManagerEmulator {
       targetPrefix: 'secretsmanager',
       protocol: '1.1',
       ctx,
+      // Secrets (the API keys) go only to signed callers: a page in a browser cannot sign.
+      requireSigV4: true,
       operations: {
         CreateSecret: (i) => this.createSecret(i),
         GetSecretValue: (i) => this.getSecretValue(i),

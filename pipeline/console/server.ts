@@ -6,6 +6,7 @@ import type { ExecutionStatus } from '@aws-sdk/client-sfn';
 import type { Target } from '../target';
 import { healthSeries, listServices, rolloutDetail, rolloutsPage } from './api';
 import { installResponseCache } from './response-cache';
+import { dropAfterAnswer, hardenServer, parseTarget } from '../../local/server';
 
 /** Options of the console server. */
 export interface ConsoleOptions {
@@ -69,11 +70,32 @@ export async function startConsole(target: Target, options: ConsoleOptions = {})
       },
     ],
   ];
-  const server = createServer((req, res) => void handle(req, res));
+  const server = hardenServer(
+    createServer((req, res) => {
+      // An 'error' listener makes Node report an abort quietly; a GET's body is never read, only cut off.
+      req.on('error', () => undefined);
+      dropAfterAnswer(res);
+      handle(req, res).catch((error: unknown) =>
+        send(
+          res,
+          500,
+          'application/json',
+          JSON.stringify({ error: 'InternalError', message: String(error) }),
+        ),
+      );
+    }),
+  );
   const host = options.host ?? '127.0.0.1';
   let allowedHosts: ReadonlySet<string> | null = null;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://console');
+    const url = parseTarget(req.url);
+    if (url === undefined)
+      return send(
+        res,
+        400,
+        'application/json',
+        JSON.stringify({ error: 'BadRequest', message: 'Malformed request target' }),
+      );
     // DNS rebinding: a web page whose name resolves to 127.0.0.1 could otherwise read this console.
     if (allowedHosts !== null && !allowedHosts.has(req.headers.host ?? '')) {
       return send(res, 421, 'application/json', JSON.stringify({ error: 'MisdirectedRequest' }));
@@ -128,6 +150,7 @@ export async function startConsole(target: Target, options: ConsoleOptions = {})
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
+  if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',

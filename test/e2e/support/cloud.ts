@@ -9,7 +9,7 @@ import {
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { LocalCloud, type LocalCloudOptions } from '../../../local/cloud';
+import { ADMIN_TOKEN_HEADER, LocalCloud, type LocalCloudOptions } from '../../../local/cloud';
 import type { FaultRule } from '../../../local/faults';
 import { readApiKey } from '../../../lambdas/shared/api-key';
 import { readLivePointer } from '../../../lambdas/shared/live-pointer';
@@ -87,6 +87,8 @@ export class E2eCloud {
   constructor(
     readonly endpoint: string,
     readonly edgeUrl: string,
+    /** The admin API's per-run token (LocalCloud.adminToken, or `<dataDir>/admin-token`). */
+    private readonly adminToken: string,
   ) {
     const config = {
       endpoint,
@@ -273,9 +275,11 @@ export class E2eCloud {
   private async admin(method: string, path: string, body?: unknown): Promise<unknown> {
     const res = await fetch(`${this.endpoint}${path}`, {
       method,
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      headers: {
+        [ADMIN_TOKEN_HEADER]: this.adminToken,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
@@ -301,7 +305,7 @@ export const E2E_CLOUD_OPTIONS = {
 /** Starts a local cloud in this process (state in memory, free ports). */
 export async function startCloud(options: LocalCloudOptions = {}): Promise<StartedCloud> {
   const local = await LocalCloud.start({ ...E2E_CLOUD_OPTIONS, ...options });
-  const cloud = new E2eCloud(local.endpoint, local.edgeUrl);
+  const cloud = new E2eCloud(local.endpoint, local.edgeUrl, local.adminToken);
   return {
     cloud,
     stop: async () => {

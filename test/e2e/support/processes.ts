@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -76,7 +77,7 @@ export async function spawnCloud(options: CloudProcessOptions, timeoutMs = 90_00
     stderr += chunk.toString('utf8');
   });
   const exited = exitOf(child);
-  let ready: { endpoint: string; edgeUrl: string };
+  let ready: ReadyLine;
   try {
     ready = await readyLine(child, exited, timeoutMs);
   } catch (error) {
@@ -84,7 +85,12 @@ export async function spawnCloud(options: CloudProcessOptions, timeoutMs = 90_00
     await exited;
     throw new Error(`local cloud did not start: ${(error as Error).message}\n${stderr}`);
   }
-  const cloud = new E2eCloud(ready.endpoint, ready.edgeUrl);
+  // The admin token is in a 0600 file beside cloud.json, as the CLI reads it.
+  const cloud = new E2eCloud(
+    ready.endpoint,
+    ready.edgeUrl,
+    readFileSync(ready.adminTokenFile, 'utf8').trim(),
+  );
   return {
     cloud,
     pid,
@@ -112,6 +118,13 @@ export async function spawnCloud(options: CloudProcessOptions, timeoutMs = 90_00
   };
 }
 
+/** What `local/main.ts` prints when it is ready (with a data folder). */
+interface ReadyLine {
+  readonly endpoint: string;
+  readonly edgeUrl: string;
+  readonly adminTokenFile: string;
+}
+
 /** Resolves when the process has exited (with its code, or the signal that ended it). */
 export function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
   if (child.exitCode !== null || child.signalCode !== null) {
@@ -134,23 +147,28 @@ async function readyLine(
   child: ChildProcess,
   exited: Promise<{ code: number | null; signal: string | null }>,
   timeoutMs: number,
-): Promise<{ endpoint: string; edgeUrl: string }> {
+): Promise<ReadyLine> {
   const stdout = child.stdout;
   if (stdout === null) throw new Error('no stdout');
   let buffered = '';
-  const ready = new Promise<{ endpoint: string; edgeUrl: string }>((resolve) => {
+  const ready = new Promise<ReadyLine>((resolve) => {
     stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       for (const line of buffered.split('\n')) {
         if (!line.startsWith('{')) continue;
         try {
-          const parsed = JSON.parse(line) as { ready?: boolean; endpoint?: string; edgeUrl?: string };
+          const parsed = JSON.parse(line) as Partial<ReadyLine> & { ready?: boolean };
           if (
             parsed.ready === true &&
             typeof parsed.endpoint === 'string' &&
-            typeof parsed.edgeUrl === 'string'
+            typeof parsed.edgeUrl === 'string' &&
+            typeof parsed.adminTokenFile === 'string'
           ) {
-            resolve({ endpoint: parsed.endpoint, edgeUrl: parsed.edgeUrl });
+            resolve({
+              endpoint: parsed.endpoint,
+              edgeUrl: parsed.edgeUrl,
+              adminTokenFile: parsed.adminTokenFile,
+            });
           }
         } catch {
           // A partial line: wait for the rest.
