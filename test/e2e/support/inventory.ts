@@ -43,7 +43,7 @@ interface InventoryShape {
   cloudwatch?: { alarms?: unknown[] };
   dynamodb?: { tables?: Record<string, unknown[]> };
   secretsManager?: { secrets?: { name: string }[] };
-  cloudfront?: { distributions?: { id: string }[] };
+  cloudfront?: { distributions?: { id: string }[]; invalidations?: unknown[] };
   functions?: {
     name: string;
     endpointName: string | null;
@@ -183,7 +183,7 @@ export async function wholeInventory(cloud: {
   };
 }): Promise<Record<string, unknown>> {
   const raw = (await cloud.inventory()) as InventoryShape & Record<string, unknown>;
-  const { sagemaker: sm, ssm, sns: _sns, cloudwatch, functions, edgeRoutes, ...rest } = raw;
+  const { sagemaker: sm, ssm, sns: _sns, cloudwatch, cloudfront, functions, edgeRoutes, ...rest } = raw;
   delete rest.executions;
   delete rest.expressExecutions;
   delete rest.scheduledHealthChecks;
@@ -230,6 +230,7 @@ export async function wholeInventory(cloud: {
     sagemaker: { models, endpointConfigs: configs, endpoints },
     ssm: { parameters },
     cloudwatch: { alarms: cloudwatch?.alarms ?? [] },
+    cloudfront: { distributions: cloudfront?.distributions ?? [] },
     functions: fns,
     edgeRoutes: (edgeRoutes ?? []).map(({ cachedAnswers: _cached, ...route }) => route),
   };

@@ -20,6 +20,7 @@ import {
   stepFunctionName,
 } from '../../../pipeline/names';
 import { REGION, ROLLOUT_STATE_MACHINE_ARN, type E2eCloud, type RolloutOutcome } from './cloud';
+import { wholeInventory } from './inventory';
 import { freePort, spawnCloud, type CloudProcess, type CloudProcessOptions } from './processes';
 import { rolloutIdFor, specVersion } from './specs';
 
@@ -304,6 +305,15 @@ export async function runHealthCheck(cloud: E2eCloud): Promise<{ healthy: boolea
  * switch. [] when the inventory is exactly live + kept.
  */
 export async function beyondLiveAndKept(cloud: E2eCloud): Promise<string[]> {
+  // An endpoint Retire Old Endpoints (or Roll Back) is deleting is on its way out: wait it out (a few
+  // AWS minutes, time-scaled) before calling it left behind.
+  for (const deadline = Date.now() + 20_000; ; await sleep(250)) {
+    const problems = await beyondLiveAndKeptNow(cloud);
+    if (!problems.some((p) => p.endsWith('(Deleting)')) || Date.now() > deadline) return problems;
+  }
+}
+
+async function beyondLiveAndKeptNow(cloud: E2eCloud): Promise<string[]> {
   const pointer = await cloud.livePointer(SERVICE);
   const wanted = pointer === null ? [] : [pointer.current, ...pointer.previous].map((t) => t.endpointName);
   const inventory = (await cloud.inventory()) as {
@@ -687,4 +697,214 @@ async function startExecution(
   );
   if (out.executionArn === undefined) throw new Error('StartExecution returned no executionArn');
   return { executionArn: out.executionArn };
+}
+
+/** A cell of the error matrix: an AWS error where a step calls AWS, with its retries exhausted. */
+export interface ErrorCell {
+  readonly name: string;
+  readonly kind: 'deploy' | 'rollback';
+  /** Faults that lead the execution to the failing step (e.g. a failed smoke test, for Roll Back). */
+  readonly lead?: (rolloutId: string) => readonly FaultRule[];
+  /** The error; rolloutId scopes it to this execution's own resources. */
+  readonly error: (rolloutId: string) => FaultRule;
+  /** Declare the error only once this step function is invoked (its operation is also called earlier). */
+  readonly armAt?: string;
+  /** How the execution must end: failed at that step, or succeeded (errors caught after the switch). */
+  readonly expect: { readonly status: 'FAILED'; readonly step: string } | { readonly status: 'SUCCEEDED' };
+  /** The error leaves resources behind (Roll Back or Clean Up failed): the record must name each and how to remove it. */
+  readonly leaves?: boolean;
+  /** The error keeps the lock item (Release Lock refused): the next rollout must take it over. */
+  readonly lockLeft?: boolean;
+}
+
+/** Columns of the error matrix, in order. */
+export const ERROR_COLUMNS = [
+  'ends as expected',
+  'API serves right one',
+  'agree',
+  'outcome',
+  'inventory unchanged',
+  'names what is left',
+  'next ok',
+  'inv = live+kept',
+] as const;
+
+/** The rollout's own SageMaker resources (named after it) that exist now. */
+async function leftovers(cloud: E2eCloud, rolloutId: string): Promise<{ kind: string; name: string }[]> {
+  const inventory = (await cloud.inventory()) as {
+    sagemaker?: {
+      models?: { name: string }[];
+      endpointConfigs?: { name: string }[];
+      endpoints?: { name: string }[];
+    };
+  };
+  const of = (kind: string, items: { name: string }[] | undefined): { kind: string; name: string }[] =>
+    (items ?? []).filter((i) => i.name === rolloutId).map((i) => ({ kind, name: i.name }));
+  return [
+    ...of('endpoint', inventory.sagemaker?.endpoints),
+    ...of('endpoint-config', inventory.sagemaker?.endpointConfigs),
+    ...of('model', inventory.sagemaker?.models),
+  ];
+}
+
+/** AWS CLI command that removes a SageMaker resource, as the record must name it. */
+export function removeCommand(kind: string, name: string): string {
+  if (kind === 'endpoint') return `aws sagemaker delete-endpoint --endpoint-name ${name}`;
+  if (kind === 'endpoint-config')
+    return `aws sagemaker delete-endpoint-config --endpoint-config-name ${name}`;
+  return `aws sagemaker delete-model --model-name ${name}`;
+}
+
+/**
+ * One error cell on a running cloud (in this process: nothing is killed): from a live deployment
+ * with one kept, run the rollout (or rollback) with the error declared, then check each invariant.
+ * `restart` replaces a cloud a previous cell left broken.
+ */
+export async function runErrorCell(
+  current: () => E2eCloud,
+  restart: () => Promise<void>,
+  cell: ErrorCell,
+): Promise<MatrixRow> {
+  const started = Date.now();
+  let note: string | undefined;
+  const baselineProblems = async (): Promise<string[]> => {
+    const cloud = current();
+    const pointer = await cloud.livePointer(SERVICE);
+    const answer = await cloud.callApi(SERVICE, REVIEW);
+    return [
+      ...(pointer === null || pointer.previous.length === 0 ? ['no kept deployment'] : []),
+      ...(answer.status !== 200 || answer.servedBy !== pointer?.current.endpointName
+        ? [`API ${answer.status} from ${answer.servedBy ?? 'nothing'}`]
+        : []),
+      ...(await beyondLiveAndKept(cloud)),
+    ];
+  };
+  const found = await baselineProblems();
+  if (found.length > 0) {
+    note = `fresh cloud: ${found.join('; ')}`;
+    await restart();
+    for (let i = 0; i < 2; i++) {
+      const next = nextSpec();
+      await current().deploy(next.spec, next);
+    }
+  }
+  const cloud = current();
+  const verdicts: Record<string, Verdict> = {};
+  const pointerBefore = await cloud.livePointer(SERVICE);
+  const before = await wholeInventory(cloud);
+  const { spec, rolloutId } =
+    cell.kind === 'deploy' ? nextSpec() : { spec: undefined, rolloutId: newRollbackId(SERVICE) };
+  const input = cell.kind === 'deploy' ? { spec, requestedBy: 'e2e-test' } : await rollbackInput(cloud);
+  const toEndpoint =
+    cell.kind === 'rollback' ? (pointerBefore?.previous[0]?.endpointName ?? null) : rolloutId;
+  await cloud.addFaults(...(cell.lead?.(rolloutId) ?? []));
+  if (cell.armAt === undefined) {
+    await cloud.addFaults(cell.error(rolloutId));
+  } else {
+    await cloud.addFaults({
+      operation: 'Lambda.Invoke',
+      match: { FunctionName: `*:function:${stepFunctionName(DEFAULT_PREFIX, cell.armAt)}` },
+      outcome: { delayMs: 1_500 },
+      count: 1,
+    });
+  }
+  const { executionArn } = await startExecution(cloud, rolloutId, input);
+  if (cell.armAt !== undefined) {
+    const armed = await waitUntilFired(cloud, executionArn);
+    if (armed) await cloud.addFaults(cell.error(rolloutId));
+  }
+  const outcome = await cloud.waitForEnd(executionArn, 280_000);
+  const fired = (await cloud.faults()).faults;
+  await cloud.clearFaults();
+  const detail = await cloud.rollout(executionArn);
+  const errorFired = fired
+    .filter((f) => f.operation !== 'Lambda.Invoke' || cell.armAt === undefined)
+    .every((f) => f.fired > 0);
+
+  const expected = cell.expect;
+  verdicts['ends as expected'] = verdictOf([
+    ...(errorFired ? [] : ['a declared fault never fired']),
+    ...(outcome.status !== expected.status
+      ? [`${outcome.status} (${outcome.error ?? ''}: ${outcome.cause ?? ''})`]
+      : []),
+    ...(expected.status === 'FAILED' && detail.failure?.step !== expected.step
+      ? [`failed at ${detail.failure?.step ?? 'null'}, not ${expected.step}`]
+      : []),
+  ]);
+
+  const views = await liveViews(cloud);
+  const shouldServe =
+    expected.status === 'SUCCEEDED' ? toEndpoint : (pointerBefore?.current.endpointName ?? null);
+  verdicts['API serves right one'] = verdictOf(
+    views.status === 200 && views.served === shouldServe
+      ? []
+      : [`answered ${views.status} from ${views.served ?? 'nothing'}; expected ${shouldServe ?? 'nothing'}`],
+  );
+  verdicts.agree = verdictOf(disagreements(views));
+  const row = views.history.find((r) => r.rolloutId === rolloutId);
+  verdicts.outcome = verdictOf(outcomeProblems(row, expected.status === 'SUCCEEDED', views.served));
+
+  const left = await leftovers(cloud, rolloutId);
+  if (expected.status === 'FAILED' && cell.leaves !== true && cell.lockLeft !== true) {
+    const after = await wholeInventory(cloud);
+    verdicts['inventory unchanged'] = verdictOf(
+      JSON.stringify(after) === JSON.stringify(before) ? [] : [inventoryDiff(before, after)],
+    );
+  } else {
+    verdicts['inventory unchanged'] = {
+      held: 'n/a',
+      why: expected.status === 'SUCCEEDED' ? 'it succeeded' : 'it leaves resources',
+    };
+  }
+  if (cell.leaves === true) {
+    const said = JSON.stringify({ record: detail.record, failure: detail.failure, row });
+    const missing = left.filter((l) => !said.includes(removeCommand(l.kind, l.name)));
+    verdicts['names what is left'] = verdictOf([
+      ...(left.length === 0 ? ['nothing was left: the error did not leave what this cell tests'] : []),
+      ...missing.map((l) => `the record does not name \`${removeCommand(l.kind, l.name)}\``),
+    ]);
+  } else {
+    verdicts['names what is left'] = verdictOf(
+      expected.status === 'FAILED' ? left.map((l) => `${l.kind} ${l.name} left`) : [],
+    );
+  }
+
+  const next = nextSpec();
+  const nextOutcome = await cloud.runRollout(next.spec, { rolloutId: next.rolloutId, timeoutMs: 120_000 });
+  verdicts['next ok'] = verdictOf(
+    nextOutcome.status === 'SUCCEEDED'
+      ? []
+      : [`${nextOutcome.status}: ${nextOutcome.error ?? ''} ${nextOutcome.cause ?? ''}`],
+  );
+  verdicts['inv = live+kept'] = verdictOf(await beyondLiveAndKept(cloud));
+  return {
+    cell: cell.name,
+    verdicts,
+    seconds: (Date.now() - started) / 1000,
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+async function waitUntilFired(cloud: E2eCloud, executionArn: string): Promise<boolean> {
+  for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
+    if ((await cloud.faults()).faults.some((f) => f.operation === 'Lambda.Invoke' && f.fired > 0))
+      return true;
+    if ((await executionStatus(cloud, executionArn)) !== 'RUNNING') return false;
+    await sleep(20);
+  }
+  return false;
+}
+
+/** The top-level parts of two whole inventories that differ, shortened. */
+function inventoryDiff(before: Record<string, unknown>, after: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const a = JSON.stringify(before[key]);
+    const b = JSON.stringify(after[key]);
+    if (a !== b)
+      parts.push(
+        `${key}: before ${(a ?? 'undefined').slice(0, 200)} after ${(b ?? 'undefined').slice(0, 200)}`,
+      );
+  }
+  return parts.join(' | ');
 }
