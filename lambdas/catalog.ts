@@ -117,6 +117,14 @@ const updateProxy: PermissionSpec = {
   actions: ['lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionConfiguration'],
   resource: { kind: 'proxy-function' },
 };
+const readProxy: PermissionSpec = {
+  actions: ['lambda:GetFunctionConfiguration'],
+  resource: { kind: 'proxy-function' },
+};
+const describeEndpoint: PermissionSpec = {
+  actions: ['sagemaker:DescribeEndpoint'],
+  resource: { kind: 'sagemaker', type: 'endpoint' },
+};
 const lockEnv = (ctx: CatalogContext): Record<string, string> => ({ LOCK_TABLE_NAME: ctx.lockTableName });
 
 /** The step functions of the rollout and health-check state machines. */
@@ -129,12 +137,14 @@ export const STEP_FUNCTIONS: readonly FunctionSpec[] = [
   ),
   step(
     'acquire-lock',
-    'Takes the per-service rollout lock and snapshots the live pointer',
+    'Takes the per-service rollout lock, reconciles the live pointer with what the proxy serves and snapshots it',
     ['Acquire Lock'],
     [
       { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'], resource: { kind: 'lock-table' } },
       { actions: ['states:DescribeExecution'], resource: { kind: 'rollout-executions' } },
-      readLive,
+      writeLive,
+      readProxy,
+      describeEndpoint,
     ],
     { env: lockEnv },
   ),
@@ -191,7 +201,7 @@ export const STEP_FUNCTIONS: readonly FunctionSpec[] = [
     'switch-api-target',
     "Points the proxy's ENDPOINT_NAME and the live pointer at the target",
     ['Switch API Target'],
-    [updateProxy, writeLive],
+    [updateProxy, writeLive, describeEndpoint],
     {
       timeoutSeconds: 120,
     },
@@ -206,7 +216,11 @@ export const STEP_FUNCTIONS: readonly FunctionSpec[] = [
     'verify-public-api',
     'Checks the public URL answers from the target endpoint',
     ['Verify Public API'],
-    [{ actions: ['secretsmanager:GetSecretValue'], resource: { kind: 'api-key-secret' } }],
+    [
+      { actions: ['secretsmanager:GetSecretValue'], resource: { kind: 'api-key-secret' } },
+      // A rollback sends its target deployment's own smoke test, read from that execution's input.
+      { actions: ['states:DescribeExecution'], resource: { kind: 'rollout-executions' } },
+    ],
     { timeoutSeconds: 120 },
   ),
   step(
@@ -231,6 +245,7 @@ export const STEP_FUNCTIONS: readonly FunctionSpec[] = [
         resource: { kind: 'sagemaker', type: 'model' },
       },
       readLive,
+      readProxy,
     ],
     { timeoutSeconds: 120 },
   ),
@@ -282,12 +297,15 @@ export const STEP_FUNCTIONS: readonly FunctionSpec[] = [
     ['Read Live Target'],
     [
       readService,
-      readLive,
+      // Repairs the live pointer when no rollout of the service runs (see lambdas/shared/reconcile.ts).
+      writeLive,
+      readProxy,
       { actions: ['ssm:GetParameter'], resource: { kind: 'parameter', name: 'health' } },
-      { actions: ['sagemaker:DescribeEndpoint'], resource: { kind: 'sagemaker', type: 'endpoint' } },
+      describeEndpoint,
       { actions: ['states:DescribeExecution'], resource: { kind: 'rollout-executions' } },
+      { actions: ['dynamodb:GetItem'], resource: { kind: 'lock-table' } },
     ],
-    { stateMachine: 'health-check' },
+    { stateMachine: 'health-check', env: lockEnv },
   ),
   step(
     'health-probe',

@@ -8,7 +8,12 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { failureMessage } from '../lambdas/shared/failure';
+import { readLiveRecord } from '../lambdas/shared/live-pointer';
+import { resolveLive, type LiveResolution } from '../lambdas/shared/reconcile';
+import { readRegistration } from '../lambdas/shared/registration';
 import type { DeploymentRecord, RolloutState } from '../lambdas/shared/types';
 import { timelineFromHistory, type StepRun } from './timeline';
 
@@ -35,12 +40,64 @@ export interface RolloutSummary {
   readonly previousEndpoint: string | null;
   readonly failure: { readonly step: string | null; readonly error: string; readonly message: string } | null;
   readonly record: DeploymentRecord | null;
+  /**
+   * True for exactly the deployment whose endpoint the proxy serves now (what serves, not what the
+   * live pointer says; see lambdas/shared/reconcile.ts). False when no `live` lookup was given.
+   */
+  readonly live: boolean;
+  /**
+   * What really happened, for an ended execution (null while RUNNING): "live", "live, interrupted after
+   * Switch API Target", "went live, then replaced by <id>", "never served: interrupted during Create
+   * Endpoint", "rolled back: the API kept serving <endpoint>", ... (see `outcomeOf`).
+   */
+  readonly outcome: string | null;
 }
+
+/**
+ * What the proxy of a service serves now: the endpoint name (null: nothing). Answered by
+ * `proxyLiveLookup` (lambdas/shared/reconcile.ts's rule: the proxy's ENDPOINT_NAME, else the pointer's
+ * current) so history, the console and `rollout status` agree on what is live.
+ */
+export type LiveLookup = (service: string) => Promise<string | null>;
 
 /** A rollout with its input and step timeline. */
 export interface RolloutDetail extends RolloutSummary {
   readonly input: unknown;
   readonly steps: readonly StepRun[];
+}
+
+/**
+ * What a service's proxy really serves, resolved as every reconcile does (read-only: nothing repaired):
+ * the stored live pointer and the proxy's environment (registration → proxy function name).
+ */
+export async function resolveServed(
+  clients: { readonly ssm: SSMClient; readonly lambda: LambdaClient },
+  prefix: string,
+  service: string,
+): Promise<LiveResolution> {
+  const registration = await readRegistration(clients.ssm, prefix, service);
+  const [record, config] = await Promise.all([
+    readLiveRecord(clients.ssm, prefix, service),
+    clients.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: registration.proxyFunctionName }),
+    ),
+  ]);
+  const env = config.Environment?.Variables ?? {};
+  const value = (key: string): string | null =>
+    env[key] === undefined || env[key] === '' ? null : (env[key] ?? null);
+  return resolveLive(record, {
+    endpointName: value('ENDPOINT_NAME'),
+    rolloutId: value('LIVE_ROLLOUT_ID'),
+    modelId: value('LIVE_MODEL_ID'),
+  });
+}
+
+/** A LiveLookup reading the proxy's environment and the live pointer through these clients. */
+export function proxyLiveLookup(
+  clients: { readonly ssm: SSMClient; readonly lambda: LambdaClient },
+  prefix: string,
+): LiveLookup {
+  return async (service) => (await resolveServed(clients, prefix, service)).servedEndpoint;
 }
 
 /** Filters and paging of `listRollouts`. */
@@ -50,6 +107,8 @@ export interface ListRolloutsOptions {
   /** Rows per page. @default 20 */
   readonly pageSize?: number;
   readonly nextToken?: string;
+  /** Tells what each service's proxy serves now; without it `live` is false and outcomes say less. */
+  readonly live?: LiveLookup;
 }
 
 /** A page of history, newest first. */
@@ -86,11 +145,113 @@ export async function listRollouts(
     }
     if (rollouts.length >= pageSize) break;
   } while (token !== undefined);
-  return token === undefined ? { rollouts } : { rollouts, nextToken: token };
+  const told = await withLiveness(rollouts, options.live);
+  return token === undefined ? { rollouts: told } : { rollouts: told, nextToken: token };
 }
 
-/** Reads one rollout with its full step timeline. */
-export async function getRollout(sfn: SFNClient, executionArn: string): Promise<RolloutDetail> {
+/**
+ * Sets `live` and `outcome` of rows (newest first): what the proxy serves decides `live`; newer rows
+ * tell which rollout replaced an older one and what their reconciles repaired.
+ */
+export async function withLiveness<T extends RolloutSummary>(
+  rows: readonly T[],
+  lookup: LiveLookup | undefined,
+  newer: readonly RolloutSummary[] = [],
+): Promise<T[]> {
+  const served = new Map<string, string | null | undefined>();
+  for (const service of new Set(rows.map((r) => r.service))) {
+    if (service === null) continue;
+    served.set(service, lookup === undefined ? undefined : await lookup(service).catch(() => undefined));
+  }
+  const all = [...newer, ...rows];
+  return rows.map((row) => {
+    const servedNow = row.service === null ? undefined : served.get(row.service);
+    const live = isLive(row, servedNow);
+    const index = all.indexOf(row);
+    return { ...row, live, outcome: outcomeOf({ ...row, live }, servedNow, all.slice(0, index)) };
+  });
+}
+
+function isLive(row: RolloutSummary, served: string | null | undefined): boolean {
+  return row.kind === 'deploy' && served !== undefined && served !== null && endpointOf(row) === served;
+}
+
+/** A deployment's endpoint: named after its rollout id (pipeline/names.ts) when no record says. */
+function endpointOf(row: RolloutSummary): string {
+  return row.endpointName ?? row.rolloutId;
+}
+
+/** Steps that run after the proxy was switched: a rollout interrupted there had gone live. */
+const AFTER_SWITCH: ReadonlySet<string> = new Set([
+  'Refresh CDN',
+  'Verify Public API',
+  'Retire Old Endpoints',
+  'Release Lock',
+]);
+
+/**
+ * What really happened to an ended execution, from its status, its failure, what the proxy serves now
+ * (`served`: undefined when unknown) and the rows newer than it (newest first: who replaced it, and
+ * what their reconciles found about it). Null while it runs.
+ */
+export function outcomeOf(
+  row: RolloutSummary,
+  served: string | null | undefined,
+  newer: readonly RolloutSummary[],
+): string | null {
+  if (row.status === 'RUNNING' || row.status === 'PENDING_REDRIVE') return null;
+  const sameService = newer.filter((r) => r.service === row.service);
+  const found = sameService
+    .flatMap((r) => r.record?.repairs ?? [])
+    .filter((r) => r.rolloutId === row.rolloutId);
+  const replacedBy = (): string => {
+    // The oldest newer execution that went live (newest first, so the last match).
+    const next = [...sameService].reverse().find((r) => r.status === 'SUCCEEDED' || r.live);
+    return next === undefined ? 'went live, then replaced' : `went live, then replaced by ${next.rolloutId}`;
+  };
+  const kept = row.previousEndpoint ?? 'nothing';
+  const step = row.failure?.step ?? null;
+  const interrupted = row.record === null;
+  if (row.kind === 'rollback') {
+    if (row.status === 'SUCCEEDED') {
+      const to = row.endpointName ?? '?';
+      return served === undefined || served === to
+        ? `returned the API to ${to}`
+        : `returned the API to ${to}; replaced since`;
+    }
+    if (served !== undefined && served !== null && row.endpointName !== null && served === row.endpointName) {
+      return `switched the API to ${served}, ${interrupted ? 'interrupted' : 'failed'} during ${step ?? '?'}`;
+    }
+    if (row.record?.rollback?.restored === true) return `rolled back: the API was switched back to ${kept}`;
+    return `nothing changed: the API kept serving ${kept}`;
+  }
+  if (row.status === 'SUCCEEDED') {
+    if (row.live) return 'live';
+    return served === undefined ? 'went live' : replacedBy();
+  }
+  if (row.failure?.error === 'RolloutInProgress' || row.failure?.error === 'RolloutInProgressError') {
+    return 'blocked: another rollout held the lock; nothing was created';
+  }
+  if (step === 'Validate Spec') return 'rejected: nothing was created';
+  const how = interrupted ? 'interrupted' : 'failed';
+  if (row.live) {
+    return `live, ${how} ${interrupted && step === 'Switch API Target' ? 'after' : 'during'} ${step ?? '?'}`;
+  }
+  const wentLive =
+    found.some((r) => r.finding.includes('went live')) ||
+    (interrupted && step !== null && AFTER_SWITCH.has(step) && served !== undefined);
+  if (wentLive) return replacedBy();
+  if (row.record?.rollback?.restored === true) return `rolled back: the API was switched back to ${kept}`;
+  if (interrupted) return `never served: interrupted during ${step ?? '?'}`;
+  return `rolled back: the API kept serving ${kept}`;
+}
+
+/** Reads one rollout with its full step timeline (`live`: what the proxy serves, for `live`/`outcome`). */
+export async function getRollout(
+  sfn: SFNClient,
+  executionArn: string,
+  options: { readonly live?: LiveLookup } = {},
+): Promise<RolloutDetail> {
   const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   const events = await fullHistory(sfn, executionArn);
   const ended = described.status !== 'RUNNING' && described.status !== 'PENDING_REDRIVE';
@@ -107,7 +268,8 @@ export async function getRollout(sfn: SFNClient, executionArn: string): Promise<
     },
     { described, events },
   );
-  return { ...summary, input: parseJson(described.input), steps };
+  const [told] = await withLiveness([summary], options.live);
+  return { ...(told ?? summary), input: parseJson(described.input), steps };
 }
 
 /** The execution ARN of a rollout id (the execution name) under a state machine. */
@@ -200,6 +362,8 @@ async function summarize(
     previousEndpoint: record?.previousEndpoint ?? null,
     failure,
     record,
+    live: false,
+    outcome: null,
   };
 }
 

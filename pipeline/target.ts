@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -21,6 +22,8 @@ export interface TargetClients {
   readonly ssm: SSMClient;
   readonly cloudwatch: CloudWatchClient;
   readonly secrets: SecretsManagerClient;
+  /** Reads the proxies' environments: what really serves (history's `live`, the console's "Live now"). */
+  readonly lambda: LambdaClient;
 }
 
 /** A resolved target. */
@@ -196,6 +199,7 @@ function makeClients(config: ConstructorParameters<typeof SFNClient>[0] & object
     ssm: new SSMClient(config),
     cloudwatch: new CloudWatchClient(config),
     secrets: new SecretsManagerClient(config),
+    lambda: new LambdaClient(config),
   };
 }
 
@@ -204,4 +208,5 @@ function destroy(clients: TargetClients): void {
   clients.ssm.destroy();
   clients.cloudwatch.destroy();
   clients.secrets.destroy();
+  clients.lambda.destroy();
 }

@@ -4,18 +4,25 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { NoPreviousDeploymentError, RolloutInProgressError } from '../shared/errors';
-import { readLivePointer } from '../shared/live-pointer';
-import type { LivePointer, LiveTarget, RolloutState } from '../shared/types';
+import { reconcile } from '../shared/reconcile';
+import type { SwitchTargetOptions } from '../shared/switch-target';
+import type { LivePointer, LiveTarget, Repair, RolloutState } from '../shared/types';
 
 /** What Acquire Lock needs besides the state. */
 export interface AcquireLockDeps {
   readonly dynamodb: DynamoDBClient;
   readonly sfn: SFNClient;
   readonly ssm: SSMClient;
+  readonly lambda: LambdaClient;
+  readonly sagemaker: SageMakerClient;
+  /** How long to wait for a proxy update left InProgress (by a crashed switch) before reconciling. */
+  readonly switchOptions: SwitchTargetOptions;
   /** DynamoDB table with one lock item per service (LOCK_TABLE_NAME). */
   readonly tableName: string;
   readonly prefix: string;
@@ -45,8 +52,10 @@ export const LOCK_MARGIN_MINUTES = 60;
 const MAX_LOCK_ATTEMPTS = 3;
 
 /**
- * Takes the service's rollout lock (or takes it over from a rollout that is no longer running),
- * snapshots the live pointer and, for a rollback, picks the deployment to return to.
+ * Takes the service's rollout lock (or takes it over from a rollout that is no longer running), then,
+ * holding it (so no other rollout is mid-switch), reconciles the live records with what the proxy
+ * serves (lambdas/shared/reconcile.ts: an earlier rollout may have died between two writes), snapshots
+ * the repaired pointer and, for a rollback, picks the deployment to return to.
  */
 export async function acquireLock(state: RolloutState, deps: AcquireLockDeps): Promise<RolloutState> {
   const now = deps.now();
@@ -61,8 +70,20 @@ export async function acquireLock(state: RolloutState, deps: AcquireLockDeps): P
   };
 
   const tookOverFrom = await takeLock(mine, nowSeconds, deps);
-  const pointerBefore = await readLivePointer(deps.ssm, deps.prefix, state.service.service);
-  const target = state.kind === 'rollback' ? rollbackTarget(state, pointerBefore) : state.target;
+  const resolution = await reconcile({
+    ssm: deps.ssm,
+    lambda: deps.lambda,
+    sagemaker: deps.sagemaker,
+    prefix: deps.prefix,
+    service: state.service.service,
+    proxyFunctionName: state.service.proxyFunctionName,
+    repair: true,
+    switchOptions: deps.switchOptions,
+  });
+  const pointerBefore = resolution.pointer;
+  const repairs = [...(state.repairs ?? []), ...resolution.repairs];
+  const target =
+    state.kind === 'rollback' ? rollbackTarget(state, pointerBefore, resolution.repairs) : state.target;
   return {
     ...state,
     target,
@@ -72,11 +93,15 @@ export async function acquireLock(state: RolloutState, deps: AcquireLockDeps): P
       expiresAt: new Date(mine.expiresAt * 1000).toISOString(),
       ...(tookOverFrom === undefined ? {} : { tookOverFrom }),
     },
+    ...(repairs.length === 0 ? {} : { repairs }),
   };
 }
 
-/** Free, or ours already: a retried Acquire Lock (after a timeout) is idempotent. */
-const FREE_CONDITION = 'attribute_not_exists(#service) OR #holder = :me OR #expiresAt < :now';
+/**
+ * Free, or ours already: a retried Acquire Lock (after a timeout) is idempotent. An expired item is not
+ * free: its holder may still run (a long endpoint wait), and only Step Functions can tell.
+ */
+const FREE_CONDITION = 'attribute_not_exists(#service) OR #holder = :me';
 
 /** Puts our lock item; returns the execution ARN of the stale holder it replaced, if any. */
 async function takeLock(
@@ -86,15 +111,13 @@ async function takeLock(
 ): Promise<string | undefined> {
   let holder: LockItem | null = null;
   for (let attempt = 1; attempt <= MAX_LOCK_ATTEMPTS; attempt++) {
-    const free = await putLock(deps, mine, FREE_CONDITION, {
-      ':me': { S: mine.holder },
-      ':now': { N: String(nowSeconds) },
-    });
+    const free = await putLock(deps, mine, FREE_CONDITION, { ':me': { S: mine.holder } });
     if (free) return undefined;
     holder = await getLock(deps, mine.service);
-    // Released or expired between our put and our read: the next put finds it free.
-    if (holder === null || holder.expiresAt < nowSeconds) continue;
-    if (await isRunning(deps.sfn, holder.holder)) throw inProgress(holder, mine.service);
+    // Released between our put and our read: the next put finds it free.
+    if (holder === null) continue;
+    // Expired or not, a holder that still runs keeps its lock.
+    if (await isRunning(deps.sfn, holder.holder)) throw inProgress(holder, mine.service, nowSeconds);
     // The holder ended without releasing (crashed, stopped, timed out): take over, but only while it
     // still holds the lock, so two rollouts taking over at once cannot both win.
     const tookOver = await putLock(deps, mine, '#holder = :stale', { ':stale': { S: holder.holder } });
@@ -161,10 +184,13 @@ async function isRunning(sfn: SFNClient, executionArn: string): Promise<boolean>
   }
 }
 
-function inProgress(holder: LockItem, service: string): RolloutInProgressError {
+function inProgress(holder: LockItem, service: string, nowSeconds: number): RolloutInProgressError {
+  const until = new Date(holder.expiresAt * 1000).toISOString();
+  // The lock's expiry only bounds how long a crashed holder's item lingers; a running holder keeps it.
+  const expired = holder.expiresAt < nowSeconds;
   return new RolloutInProgressError(
     `Another rollout of service "${service}" is running: ${holder.rolloutId}, started ${holder.acquiredAt}, ` +
-      `holds the lock until ${new Date(holder.expiresAt * 1000).toISOString()}. ` +
+      `holds the lock (expiry ${until}${expired ? ', passed, but it still runs' : ''}). ` +
       `Wait for it or stop it: aws stepfunctions stop-execution --execution-arn ${holder.holder}. ` +
       'This rollout created nothing.',
   );
@@ -174,7 +200,11 @@ function inProgress(holder: LockItem, service: string): RolloutInProgressError {
  * The kept deployment a rollback returns to: the one asked for, or the most recent previous one; refused
  * when the rollback is pinned to a live rollout (`fromRolloutId`) that is no longer live.
  */
-function rollbackTarget(state: RolloutState, pointer: LivePointer | null): LiveTarget {
+function rollbackTarget(
+  state: RolloutState,
+  pointer: LivePointer | null,
+  repairs: readonly Repair[],
+): LiveTarget {
   const service = state.service.service;
   if (pointer === null) {
     throw new NoPreviousDeploymentError(
@@ -198,6 +228,20 @@ function rollbackTarget(state: RolloutState, pointer: LivePointer | null): LiveT
       ? pointer.previous[0]
       : pointer.previous.find((t) => t.rolloutId === state.toRolloutId);
   if (target !== undefined) return target;
+  // Reconciling just now may have dropped kept deployments whose endpoint cannot serve: say so.
+  const dropped = repairs.filter(
+    (r) =>
+      r.action.startsWith('dropped it from the kept') &&
+      (state.toRolloutId === undefined || r.rolloutId === state.toRolloutId),
+  );
+  if (dropped.length > 0) {
+    throw new NoPreviousDeploymentError(
+      `Cannot roll back service "${service}"${state.toRolloutId === undefined ? '' : ` to ${state.toRolloutId}`}: ` +
+        `${dropped.map((r) => r.finding).join('; ')}, so it was dropped from the kept deployments. ` +
+        `Nothing was changed: the API still serves ${live}; kept: ${kept}. ` +
+        'Redeploy the spec you want with `rollout deploy`.',
+    );
+  }
   if (state.toRolloutId === undefined) {
     throw new NoPreviousDeploymentError(
       `Cannot roll back service "${service}": no earlier deployment is kept. Live: ${live}; kept: none. ` +
@@ -209,7 +253,7 @@ function rollbackTarget(state: RolloutState, pointer: LivePointer | null): LiveT
       ? 'it is what the API serves now'
       : 'it is not among the kept deployments (its endpoint was retired or never went live)';
   throw new NoPreviousDeploymentError(
-    `Cannot roll back service "${service}" to ${state.toRolloutId}: ${why}. Live: ${live}; kept: ${kept}. ` +
+    `Cannot roll back service "${service}" to ${state.toRolloutId}: ${why}. Nothing was changed. Live: ${live}; kept: ${kept}. ` +
       'Pick a kept rollout id, or redeploy its spec with `rollout deploy`.',
   );
 }

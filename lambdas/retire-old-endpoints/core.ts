@@ -10,9 +10,10 @@ import {
   ListTagsCommand,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
+import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { awsErrorName, errorMessage } from '../shared/errors';
-import { readLivePointer } from '../shared/live-pointer';
+import { pointerOf, readLiveRecord } from '../shared/live-pointer';
 import { isNotFound } from '../shared/sagemaker-errors';
 import { SERVICE_TAG } from '../shared/tags';
 import type { RolloutState } from '../shared/types';
@@ -21,6 +22,8 @@ import type { RolloutState } from '../shared/types';
 export interface RetireOldEndpointsDeps {
   readonly sagemaker: SageMakerClient;
   readonly ssm: SSMClient;
+  /** Reads the proxy's ENDPOINT_NAME: what really serves is never retired. */
+  readonly lambda: LambdaClient;
   readonly prefix: string;
 }
 
@@ -49,7 +52,8 @@ interface Usage {
 }
 
 /**
- * Deletes the service's endpoints that the live pointer no longer keeps (current + previous), then
+ * Deletes the service's endpoints outside the protected set, read right before deleting: the proxy's
+ * ENDPOINT_NAME (what really serves), the live pointer's current, kept previous and pending target. Then
  * their endpoint configs and models unless an endpoint that stays uses them. Only endpoints tagged
  * with the service are touched; a resource that cannot be deleted becomes a warning, because the new
  * deployment is already live and verified.
@@ -62,7 +66,8 @@ export async function retireOldEndpoints(
   if (state.kind === 'rollback') return state;
   const service = state.service.service;
   const warnings: string[] = [];
-  const pointer = await readLivePointer(deps.ssm, deps.prefix, service);
+  const record = await readLiveRecord(deps.ssm, deps.prefix, service);
+  const pointer = pointerOf(record);
   if (pointer === null) {
     return {
       ...state,
@@ -72,8 +77,15 @@ export async function retireOldEndpoints(
       ],
     };
   }
-  const kept = [pointer.current, ...pointer.previous, ...(state.target === null ? [] : [state.target])];
+  const kept = [
+    pointer.current,
+    ...pointer.previous,
+    ...(record.pending === null ? [] : [record.pending.target]),
+    ...(state.target === null ? [] : [state.target]),
+  ];
   const keptNames = new Set(kept.map((t) => t.endpointName));
+  const served = await proxyEndpointName(deps.lambda, state.service.proxyFunctionName);
+  if (served !== null) keptNames.add(served);
 
   const owned = await listOwnedEndpoints(deps.sagemaker, service, warnings);
   const retired: string[] = [];
@@ -155,6 +167,13 @@ export async function retireOldEndpoints(
     retired: [...state.retired, ...retired],
     warnings: [...state.warnings, ...warnings],
   };
+}
+
+/** The proxy's ENDPOINT_NAME (null: unset, the proxy then serves the pointer's current). */
+async function proxyEndpointName(lambda: LambdaClient, functionName: string): Promise<string | null> {
+  const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+  const name = config.Environment?.Variables?.ENDPOINT_NAME;
+  return name === undefined || name === '' ? null : name;
 }
 
 /** What `retireAbandoned` looks for and must leave. */

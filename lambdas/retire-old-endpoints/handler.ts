@@ -1,3 +1,4 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { projectPrefix } from '../shared/env';
@@ -6,8 +7,9 @@ import { RETIRE_OLD_ENDPOINTS_STEP, retireOldEndpoints } from './core';
 
 const sagemaker = new SageMakerClient({});
 const ssm = new SSMClient({});
+const lambda = new LambdaClient({});
 
-/** Retire Old Endpoints: deletes the service's endpoints (and configs, models) no longer kept. */
+/** Retire Old Endpoints: deletes the service's endpoints (and configs, models) neither serving nor kept. */
 export const handler = rolloutStep(RETIRE_OLD_ENDPOINTS_STEP, (state) =>
-  retireOldEndpoints(state, { sagemaker, ssm, prefix: projectPrefix() }),
+  retireOldEndpoints(state, { sagemaker, ssm, lambda, prefix: projectPrefix() }),
 );

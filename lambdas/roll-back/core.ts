@@ -2,11 +2,12 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { errorMessage, isTransientAwsError } from '../shared/errors';
-import { LivePointerCorruptError, readLivePointer, writeLivePointer } from '../shared/live-pointer';
+import { LivePointerCorruptError, pointerOf, readLiveRecord, writeLivePointer } from '../shared/live-pointer';
 import { logger } from '../shared/logger';
 import { isNotFound } from '../shared/sagemaker-errors';
+import { readProxyServing } from '../shared/reconcile';
 import { switchTarget, type SwitchTargetOptions } from '../shared/switch-target';
-import type { LivePointer, PollState, RolloutState } from '../shared/types';
+import type { LivePointer, LiveRecord, PollState, RolloutState } from '../shared/types';
 
 /** What Roll Back needs from outside. */
 export interface RollBackDeps {
@@ -30,20 +31,19 @@ export const DELETION_POLL = { pollIntervalSeconds: 10, maxAttempts: 90 } as con
 export async function rollBackCore(state: RolloutState, deps: RollBackDeps): Promise<RolloutState> {
   const service = state.service.service;
   const problems: string[] = [...(state.rollback?.problems ?? [])];
-  const live = await readPointerForRollback(deps, service, problems);
+  const stored = await readRecordForRollback(deps, service, problems);
+  const live = stored === null ? null : pointerOf(stored);
   let restored = false;
-  if (state.switched || pointsAtThisRollout(state, live)) {
-    await writeLivePointer(deps.ssm, deps.prefix, service, state.pointerBefore);
-    const previous = state.pointerBefore?.current ?? null;
-    await switchTarget(
-      deps.lambda,
-      state.service.proxyFunctionName,
-      previous?.endpointName ?? null,
-      previous === null ? {} : { LIVE_ROLLOUT_ID: previous.rolloutId, LIVE_MODEL_ID: previous.modelId },
-      deps.switchOptions,
-    );
+  const pendingHere = stored?.pending?.rolloutId === state.rolloutId && stored.pending.kind !== 'restore';
+  if (
+    state.switched ||
+    pointsAtThisRollout(state, live) ||
+    pendingHere ||
+    (await proxyServesTarget(state, deps))
+  ) {
+    await restore(state, stored, deps);
     restored = true;
-    logger.info('API target restored', { endpointName: previous?.endpointName ?? null });
+    logger.info('API target restored', { endpointName: state.pointerBefore?.current.endpointName ?? null });
   } else if (
     live !== null &&
     state.target !== null &&
@@ -62,16 +62,57 @@ export async function rollBackCore(state: RolloutState, deps: RollBackDeps): Pro
   };
 }
 
-async function readPointerForRollback(
+/**
+ * Returns the API to the pointer-before's current in the same three recoverable writes as a switch:
+ * (1) declare the restore as pending, unless the pointer's current already names the restore target
+ * (then current and this rollout's pending switch already cover both endpoints the proxy may serve);
+ * (2) switch the proxy; (3) write exactly the pointer from before the lock.
+ */
+async function restore(state: RolloutState, stored: LiveRecord | null, deps: RollBackDeps): Promise<void> {
+  const service = state.service.service;
+  const previous = state.pointerBefore?.current ?? null;
+  if (previous !== null && stored !== null && stored.current?.endpointName !== previous.endpointName) {
+    await writeLivePointer(deps.ssm, deps.prefix, service, {
+      current: stored.current,
+      previous: stored.previous,
+      pending: {
+        target: previous,
+        rolloutId: state.rolloutId,
+        executionArn: state.executionArn,
+        kind: 'restore',
+        since: new Date().toISOString(),
+      },
+    });
+  }
+  await switchTarget(
+    deps.lambda,
+    state.service.proxyFunctionName,
+    previous?.endpointName ?? null,
+    previous === null ? {} : { LIVE_ROLLOUT_ID: previous.rolloutId, LIVE_MODEL_ID: previous.modelId },
+    deps.switchOptions,
+  );
+  await writeLivePointer(deps.ssm, deps.prefix, service, state.pointerBefore);
+}
+
+/** True when the proxy's ENDPOINT_NAME names this rollout's target (and not what served before). */
+async function proxyServesTarget(state: RolloutState, deps: RollBackDeps): Promise<boolean> {
+  if (state.target === null || state.target.endpointName === state.pointerBefore?.current.endpointName) {
+    return false;
+  }
+  const serving = await readProxyServing(deps.lambda, state.service.proxyFunctionName, deps.switchOptions);
+  return serving.endpointName === state.target.endpointName;
+}
+
+async function readRecordForRollback(
   deps: RollBackDeps,
   service: string,
   problems: string[],
-): Promise<LivePointer | null> {
+): Promise<LiveRecord | null> {
   try {
-    return await readLivePointer(deps.ssm, deps.prefix, service);
+    return await readLiveRecord(deps.ssm, deps.prefix, service);
   } catch (error) {
     if (!(error instanceof LivePointerCorruptError)) throw error;
-    // Unreadable: only state.switched can tell whether to restore (which also rewrites it).
+    // Unreadable: only state.switched and the proxy can tell whether to restore (which also rewrites it).
     problems.push(`The live pointer could not be read: ${error.message}`);
     return null;
   }

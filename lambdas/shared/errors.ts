@@ -82,6 +82,11 @@ export class ApiUpdateFailedError extends RolloutError {
   override readonly name = 'ApiUpdateFailedError';
 }
 
+/** The endpoint a switch would point the API at is gone or not InService; nothing was changed. */
+export class TargetNotInServiceError extends RolloutError {
+  override readonly name = 'TargetNotInServiceError';
+}
+
 /** The public URL did not answer from the expected endpoint. */
 export class PublicApiCheckFailedError extends RolloutError {
   override readonly name = 'PublicApiCheckFailedError';
@@ -104,6 +109,7 @@ export const HANDLER_ERROR_NAMES = [
   'SmokeTestFailedError',
   'ApiUpdateConflictError',
   'ApiUpdateFailedError',
+  'TargetNotInServiceError',
   'PublicApiCheckFailedError',
 ] as const;
 

@@ -1,5 +1,5 @@
 import type { RolloutSpec, SmokeTest } from '../../pipeline/spec/schema';
-import type { EndpointStatus, LivePointer, ServiceRegistration, SmokeResult } from './types';
+import type { EndpointStatus, LivePointer, Repair, ServiceRegistration, SmokeResult } from './types';
 
 /**
  * The data the health-check state machine passes from step to step (Read Live Target → Probe Public
@@ -76,6 +76,8 @@ export interface HealthState {
   readonly health: HealthRecord;
   /** Things a person should know about this check (e.g. why the smoke tests were not used). */
   readonly notes: readonly string[];
+  /** What Read Live Target's reconcile found (and, when no rollout ran, repaired) in the live records. */
+  readonly repairs?: readonly Repair[];
 }
 
 /** What Probe Public API saw. */

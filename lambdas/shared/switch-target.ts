@@ -140,6 +140,24 @@ export function mergeSwitchedEnv(
   return merged;
 }
 
+/**
+ * The function's configuration once no update is InProgress (reconcile reads what the proxy will
+ * serve, not an update a crashed switch left half done). Throws ApiUpdateConflictError past the timeout.
+ */
+export async function readSettledConfiguration(
+  lambda: LambdaClient,
+  functionName: string,
+  options: SwitchTargetOptions,
+): Promise<FunctionConfiguration> {
+  const deadline = options.now() + (options.timeoutMs ?? 90_000);
+  return waitWhileInProgress(
+    () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })),
+    functionName,
+    deadline,
+    options,
+  );
+}
+
 function sameSwitchedEnv(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   return SWITCHED_ENV_KEYS.every((key) => a[key] === b[key]);
 }

@@ -42,11 +42,52 @@ export interface LiveTarget {
   readonly executionArn: string;
 }
 
+/** Why a switch of the proxy is under way: a deployment, a rollback, or Roll Back restoring what served before. */
+export type PendingSwitchKind = 'deploy' | 'rollback' | 'restore';
+
+/**
+ * A switch of the proxy's ENDPOINT_NAME that was decided but not yet recorded as done (intent before
+ * action): written into the live pointer before the proxy is touched, cleared once the pointer records
+ * the result. While it is there the proxy serves either `current` or `pending.target`; the next
+ * reconcile (lambdas/shared/reconcile.ts) reads which and commits or drops it. The proxy never reads it.
+ */
+export interface PendingSwitch {
+  readonly target: LiveTarget;
+  /** The execution switching (a deploy's or rollback's own id; for 'restore', the failed rollout's). */
+  readonly rolloutId: string;
+  readonly executionArn: string;
+  readonly kind: PendingSwitchKind;
+  /** When the intent was written (ISO 8601). */
+  readonly since: string;
+}
+
 /** What the API serves now and the deployments kept for instant rollback; stored as JSON in SSM. */
 export interface LivePointer {
   readonly current: LiveTarget;
   /** Most recent first; at most the spec's keepPreviousEndpoints. */
   readonly previous: readonly LiveTarget[];
+  /** A switch under way (absent when none): see PendingSwitch. */
+  readonly pending?: PendingSwitch;
+}
+
+/**
+ * The live pointer parameter as stored. Before a service's first switch is recorded, `current` is null
+ * and only `pending` is set; readers that want what serves use LivePointer (null: nothing yet).
+ */
+export interface LiveRecord {
+  readonly current: LiveTarget | null;
+  readonly previous: readonly LiveTarget[];
+  readonly pending: PendingSwitch | null;
+}
+
+/** One disagreement between the records and what the proxy serves, found and repaired by a reconcile. */
+export interface Repair {
+  /** The rollout the finding is about (e.g. the interrupted one). */
+  readonly rolloutId: string;
+  /** What was found, as a sentence ("rollout X went live; it was interrupted after Switch API Target"). */
+  readonly finding: string;
+  /** What was done about it ("recorded X as live in the pointer"), or why nothing was. */
+  readonly action: string;
 }
 
 /** SageMaker EndpointStatus values, plus the two this project adds for "not created" and "gone". */
@@ -191,6 +232,8 @@ export interface RolloutState {
   readonly timings: readonly StepTiming[];
   readonly failure?: FailureInfo;
   readonly rollback?: RollbackReport;
+  /** What Acquire Lock's reconcile found and repaired before this rollout changed anything. */
+  readonly repairs?: readonly Repair[];
 }
 
 /** The Deployment record: the execution's output and one row of history. */
@@ -217,4 +260,6 @@ export interface DeploymentRecord {
   readonly warnings: readonly string[];
   readonly failure: FailureInfo | null;
   readonly rollback: RollbackReport | null;
+  /** What this rollout's Acquire Lock found and repaired (records that disagreed with what served). */
+  readonly repairs?: readonly Repair[];
 }

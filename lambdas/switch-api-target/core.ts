@@ -1,7 +1,9 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { InvalidStepInputError } from '../shared/errors';
-import { promote, readLivePointer, writeLivePointer } from '../shared/live-pointer';
+import { InvalidStepInputError, TargetNotInServiceError } from '../shared/errors';
+import { promote, recordOf, withPending, writeLivePointer } from '../shared/live-pointer';
+import { endpointStatus } from '../shared/reconcile';
 import { switchTarget, type SwitchTargetOptions } from '../shared/switch-target';
 import type { LiveTarget, RolloutState } from '../shared/types';
 
@@ -9,17 +11,19 @@ import type { LiveTarget, RolloutState } from '../shared/types';
 export interface SwitchApiTargetDeps {
   readonly lambda: LambdaClient;
   readonly ssm: SSMClient;
+  readonly sagemaker: SageMakerClient;
   readonly prefix: string;
   readonly now: () => Date;
   readonly switchOptions: SwitchTargetOptions;
 }
 
 /**
- * Makes the target live: first the live pointer in SSM, then the proxy's ENDPOINT_NAME. SSM goes first
- * because it is the source of truth: a later `cdk deploy` re-applies the proxy's template environment
- * (which has no ENDPOINT_NAME) and the proxy then reads the pointer, so the pointer must never lag the
- * environment. If the step fails between the two, Roll Back sees the pointer naming this rollout's
- * target and restores both.
+ * Makes the target live in three writes, each recoverable if the process dies after it
+ * (docs/live-state.md): (1) the live pointer declares the switch (`pending`; `current` unchanged, so
+ * the proxy's fallback still reads what serves); (2) the proxy's ENDPOINT_NAME is switched and the
+ * update waited for; (3) the pointer records the target as current and clears `pending`. Before any
+ * write the target endpoint must be InService: a rollback to an endpoint deleted since it was kept
+ * fails here having changed nothing.
  */
 export async function switchApiTargetCore(
   state: RolloutState,
@@ -32,10 +36,22 @@ export async function switchApiTargetCore(
   }
   const service = state.service.service;
   const target: LiveTarget = { ...state.target, since: deps.now().toISOString() };
-  // The lock was taken with pointerBefore; reading SSM only helps a first deployment's retried step.
-  const before = state.pointerBefore ?? (await readLivePointer(deps.ssm, deps.prefix, service));
+  await requireInService(state, target, deps);
+  // Acquire Lock reconciled and snapshotted the pointer under the lock: nobody else changed it since.
+  const before = state.pointerBefore;
   const keep = keepCount(state);
-  await writeLivePointer(deps.ssm, deps.prefix, service, promote(before, target, keep));
+  await writeLivePointer(
+    deps.ssm,
+    deps.prefix,
+    service,
+    withPending(recordOf(before), {
+      target,
+      rolloutId: state.rolloutId,
+      executionArn: state.executionArn,
+      kind: state.kind,
+      since: target.since,
+    }),
+  );
   await switchTarget(
     deps.lambda,
     state.service.proxyFunctionName,
@@ -43,7 +59,27 @@ export async function switchApiTargetCore(
     { LIVE_ROLLOUT_ID: target.rolloutId, LIVE_MODEL_ID: target.modelId },
     deps.switchOptions,
   );
+  await writeLivePointer(deps.ssm, deps.prefix, service, promote(before, target, keep));
   return { ...state, target, switched: true };
+}
+
+async function requireInService(
+  state: RolloutState,
+  target: LiveTarget,
+  deps: SwitchApiTargetDeps,
+): Promise<void> {
+  const status = await endpointStatus(deps.sagemaker, target.endpointName);
+  if (status === 'InService') return;
+  const live = state.pointerBefore?.current;
+  const what = state.kind === 'rollback' ? `Rollback ${state.rolloutId}` : `Rollout ${state.rolloutId}`;
+  throw new TargetNotInServiceError(
+    `${what} cannot switch the API to endpoint ${target.endpointName} (rollout ${target.rolloutId}): it ` +
+      `${status === 'Deleted' ? 'no longer exists' : `is ${status ?? 'unreadable'}, not InService`}. ` +
+      `Nothing was changed: the API still serves ${live === undefined ? 'what it served before' : `${live.endpointName} (rollout ${live.rolloutId})`}. ` +
+      (state.kind === 'rollback'
+        ? 'Roll back to another kept deployment, or redeploy its spec with `rollout deploy`.'
+        : 'Run the rollout again.'),
+  );
 }
 
 /** How many earlier deployments the pointer keeps: the spec's setting, or (rollback) as many as before. */

@@ -1,5 +1,8 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SmokeTest } from '../../pipeline/spec/schema';
 import { readApiKey } from '../shared/api-key';
+import { readDeployedSpec } from '../shared/deployed-spec';
 import { InvalidStepInputError, PublicApiCheckFailedError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import {
@@ -16,6 +19,8 @@ import type { LiveTarget, RolloutState, SmokeResult } from '../shared/types';
 /** What Verify Public API needs from outside. */
 export interface VerifyPublicApiDeps {
   readonly secrets: SecretsManagerClient;
+  /** Reads the rollback target's execution input (its spec's smoke tests). */
+  readonly sfn: SFNClient;
   readonly fetch: FetchLike;
   readonly clock: Clock;
   readonly sleep: (ms: number) => Promise<void>;
@@ -31,8 +36,11 @@ export interface VerifyPublicApiDeps {
  * Checks that the public URL answers from the target endpoint, as a user would reach it. Tries a few
  * times over a bounded time: proxy containers started before the switch keep the old environment
  * until they are recycled, and the CDN may still hold an old `GET /model`.
- * Deploy: the spec's first smoke test through `POST /predict`, which must pass and be served by the
- * target. Rollback (whose spec is not in the state): `GET /model` must answer 200 from the target.
+ * A real prediction, as for a rollout: the first smoke test of the target deployment's spec (deploy: the
+ * state's spec; rollback: read from the input of the execution that deployed the target, as health
+ * checks do) through `POST /predict`, which must pass and be served by the target. `GET /model` alone
+ * proves nothing: the proxy answers it from its own environment even when the endpoint is gone. Only
+ * when a rollback target's spec cannot be read is `GET /model` checked, with a warning saying why.
  */
 export async function verifyPublicApiCore(
   state: RolloutState,
@@ -54,7 +62,9 @@ export async function verifyPublicApiCore(
     );
   }
   const apiKey = await readApiKey(deps.secrets, state.service.apiKeySecretId);
-  const attempt = attemptFor(state, target, apiKey, deps);
+  const { test, notes } = await testFor(state, target, deps);
+  const warnings = notes.map((n) => `Verify Public API: ${n}`);
+  const attempt = attemptFor(state, target, test, apiKey, deps);
   const maxAttempts = deps.maxAttempts ?? 8;
   const deadline = deps.clock() + (deps.timeoutMs ?? 90_000);
   let delay = deps.firstDelayMs ?? 2000;
@@ -64,7 +74,7 @@ export async function verifyPublicApiCore(
   while (tries < maxAttempts) {
     tries += 1;
     last = await attempt(Math.max(1000, Math.min(30_000, deadline - deps.clock())));
-    if (last.passed) return { ...state, publicCheck: last };
+    if (last.passed) return { ...state, publicCheck: last, warnings: [...state.warnings, ...warnings] };
     logger.info('Public API not answering from the target yet', {
       try: tries,
       status: last.status,
@@ -75,29 +85,45 @@ export async function verifyPublicApiCore(
     await deps.sleep(delay);
     delay = Math.min(delay * 2, 15_000);
   }
-  throw new PublicApiCheckFailedError(failureMessage(state, target, last, tries, deps.clock() - started));
+  throw new PublicApiCheckFailedError(
+    failureMessage(state, target, test, last, tries, deps.clock() - started),
+  );
 }
 
-function attemptFor(
+/** The smoke test to send: the deploy's own, or the rollback target's; null (rollback only): GET /model. */
+async function testFor(
   state: RolloutState,
   target: LiveTarget,
-  apiKey: string | null,
   deps: VerifyPublicApiDeps,
-): (timeoutMs: number) => Promise<SmokeResult> {
-  const publicUrl = state.service.publicUrl;
+): Promise<{ test: SmokeTest | null; notes: readonly string[] }> {
   if (state.kind === 'rollback') {
-    return async (timeoutMs) => {
-      return probeModelInfo(
-        { publicUrl, apiKey, fetch: deps.fetch, clock: deps.clock, timeoutMs },
-        target.endpointName,
-      );
-    };
+    const deployed = await readDeployedSpec(deps.sfn, target);
+    return { test: deployed.smokeTests?.[0] ?? null, notes: deployed.notes };
   }
   const test = state.spec?.smokeTests[0];
   if (test === undefined) {
     throw new InvalidStepInputError(
       `Verify Public API: deploy rollout ${state.rolloutId} has no smoke test to send.`,
     );
+  }
+  return { test, notes: [] };
+}
+
+function attemptFor(
+  state: RolloutState,
+  target: LiveTarget,
+  test: SmokeTest | null,
+  apiKey: string | null,
+  deps: VerifyPublicApiDeps,
+): (timeoutMs: number) => Promise<SmokeResult> {
+  const publicUrl = state.service.publicUrl;
+  if (test === null) {
+    return async (timeoutMs) => {
+      return probeModelInfo(
+        { publicUrl, apiKey, fetch: deps.fetch, clock: deps.clock, timeoutMs },
+        target.endpointName,
+      );
+    };
   }
   return async (timeoutMs) => {
     const invoker = httpInvoker({ publicUrl, apiKey, fetch: deps.fetch, clock: deps.clock, timeoutMs });
@@ -110,14 +136,13 @@ function attemptFor(
 function failureMessage(
   state: RolloutState,
   target: LiveTarget,
+  test: SmokeTest | null,
   last: SmokeResult | null,
   tries: number,
   elapsedMs: number,
 ): string {
   const what =
-    state.kind === 'rollback'
-      ? `GET ${state.service.publicUrl}/model`
-      : `POST ${state.service.publicUrl}/predict`;
+    test === null ? `GET ${state.service.publicUrl}/model` : `POST ${state.service.publicUrl}/predict`;
   const got =
     last === null
       ? 'none'

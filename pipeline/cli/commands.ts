@@ -6,7 +6,14 @@ import { parseSpec, resolveImageUri, type RolloutSpec } from '../spec';
 import { newRollbackId, newRolloutId } from '../names';
 import { resolveTarget, type Target, type TargetOptions } from '../target';
 import { followRollout } from '../follow';
-import { executionArnOf, getRollout, listRollouts, parseJson, type RolloutDetail } from '../history';
+import {
+  executionArnOf,
+  getRollout,
+  listRollouts,
+  parseJson,
+  proxyLiveLookup,
+  type RolloutDetail,
+} from '../history';
 import { readLivePointer } from '../../lambdas/shared/live-pointer';
 import type { ServiceRegistration } from '../../lambdas/shared/types';
 import { RolloutBlockedError, RolloutFailedError, UsageError } from '../errors';
@@ -314,7 +321,9 @@ export async function statusCommand(
   await withTarget({ ...options, startLocal: true }, out, async (target) => {
     const arn = executionArnOf(target.rolloutStateMachineArn, rollout);
     const detail =
-      options.follow === true ? await follow(target, arn, out) : await getRollout(target.clients.sfn, arn);
+      options.follow === true
+        ? await follow(target, arn, out)
+        : await getRollout(target.clients.sfn, arn, { live: proxyLiveLookup(target.clients, target.prefix) });
     printDetail(out, detail);
     out.result(detail);
   });
@@ -336,6 +345,7 @@ export async function historyCommand(
       ...(status === undefined ? {} : { status: status as (typeof statuses)[number] }),
       pageSize: options.limit ?? 20,
       ...(options.nextToken === undefined ? {} : { nextToken: options.nextToken }),
+      live: proxyLiveLookup(target.clients, target.prefix),
     });
     printHistory(out, page.rollouts, page.nextToken);
     out.result(page);

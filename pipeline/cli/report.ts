@@ -114,6 +114,7 @@ export function printDetail(out: Printer, r: RolloutDetail): void {
   out.line(`  duration    ${formatDuration(r.durationMs)}${r.finishedAt === null ? ' (running)' : ''}`);
   if (r.endpointName !== null) out.line(`  endpoint    ${r.endpointName}`);
   out.line(`  previous    ${r.previousEndpoint ?? '(none)'}`);
+  if (r.outcome !== null) out.line(`  outcome     ${r.live ? pc.green(r.outcome) : r.outcome}`);
   if (r.failure !== null) {
     out.line(`  ${pc.red('failed at')}   ${r.failure.step ?? '?'} (${r.failure.error})`);
     out.line(`  ${pc.red('cause')}       ${r.failure.message}`);
@@ -156,9 +157,12 @@ export function printHistory(
     r.requestedBy ?? '—',
     formatTime(r.startedAt),
     formatDuration(r.durationMs),
+    clip(r.outcome ?? '', 50),
     r.failure === null ? '' : clip(`${r.failure.step ?? '?'}: ${r.failure.message}`, 70),
   ]);
-  out.line(table(['rollout', 'status', 'model', 'by', 'started', 'took', 'failed at: cause'], rows));
+  out.line(
+    table(['rollout', 'status', 'model', 'by', 'started', 'took', 'outcome', 'failed at: cause'], rows),
+  );
   if (nextToken !== undefined) out.line(pc.dim(`More: npx rollout history --next-token ${nextToken}`));
 }
 

@@ -10,6 +10,8 @@ import {
   executionArnOf,
   getRollout,
   listRollouts,
+  proxyLiveLookup,
+  resolveServed,
   type RolloutDetail,
   type RolloutSummary,
 } from '../history';
@@ -37,7 +39,15 @@ export interface AlarmSummary {
 export interface ServiceOverview {
   readonly service: string;
   readonly publicUrl: string | null;
+  /**
+   * The deployment the proxy really serves (its ENDPOINT_NAME, else the pointer's current: the same
+   * resolveLive as every reconcile), not the raw pointer; null when nothing serves or no record knows it.
+   */
   readonly live: LiveTarget | null;
+  /** The endpoint the proxy calls (set even when no record describes it). */
+  readonly servedEndpoint: string | null;
+  /** Where the live pointer disagrees with what serves (repaired by the next rollout or health check). */
+  readonly findings: readonly string[];
   readonly previous: readonly LiveTarget[];
   readonly health: HealthRecord | null;
   /** null when the service has no alarm (not deployed with one) or CloudWatch could not be read. */
@@ -80,29 +90,42 @@ export async function listServices(target: Target): Promise<ServiceOverview[]> {
     entry[match[2]] = p.Value;
     byService.set(match[1], entry);
   }
-  return [...byService.entries()]
+  const entries = [...byService.entries()]
     .filter(([, e]) => e.service !== undefined)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([service, e]) => {
-      const pointer = e.live === undefined ? null : safe(() => parseLivePointer(e.live ?? '', service));
-      const alarm = alarms?.get(healthAlarmName(target.prefix, service));
-      return {
-        service,
-        publicUrl: safe(() => (JSON.parse(e.service ?? '{}') as { publicUrl?: string }).publicUrl ?? null),
-        live: pointer?.current ?? null,
-        previous: pointer?.previous ?? [],
-        health: e.health === undefined ? null : safe(() => parseHealth(e.health ?? '', service)),
-        alarm:
-          alarm === undefined
-            ? null
-            : {
-                name: alarm.AlarmName ?? '',
-                state: alarm.StateValue ?? 'INSUFFICIENT_DATA',
-                reason: alarm.StateReason ?? '',
-                updatedAt: alarm.StateUpdatedTimestamp?.toISOString() ?? null,
-              },
-      };
-    });
+    .sort(([a], [b]) => a.localeCompare(b));
+  const served = await Promise.all(
+    entries.map(([service]) => resolveServed(target.clients, target.prefix, service).catch(() => null)),
+  );
+  return entries.map(([service, e], i) => {
+    const resolution = served[i] ?? null;
+    // The proxy unreadable: the stored pointer is all there is to show.
+    const pointer =
+      resolution === null
+        ? e.live === undefined
+          ? null
+          : safe(() => parseLivePointer(e.live ?? '', service))
+        : resolution.pointer;
+    const alarm = alarms?.get(healthAlarmName(target.prefix, service));
+    return {
+      service,
+      publicUrl: safe(() => (JSON.parse(e.service ?? '{}') as { publicUrl?: string }).publicUrl ?? null),
+      live: resolution === null ? (pointer?.current ?? null) : resolution.live,
+      servedEndpoint:
+        resolution === null ? (pointer?.current.endpointName ?? null) : resolution.servedEndpoint,
+      findings: resolution === null ? [] : resolution.repairs.map((r) => `${r.finding}`),
+      previous: pointer?.previous ?? [],
+      health: e.health === undefined ? null : safe(() => parseHealth(e.health ?? '', service)),
+      alarm:
+        alarm === undefined
+          ? null
+          : {
+              name: alarm.AlarmName ?? '',
+              state: alarm.StateValue ?? 'INSUFFICIENT_DATA',
+              reason: alarm.StateReason ?? '',
+              updatedAt: alarm.StateUpdatedTimestamp?.toISOString() ?? null,
+            },
+    };
+  });
 }
 
 async function parametersOf(target: Target): Promise<Parameter[]> {
@@ -151,7 +174,10 @@ export async function rolloutsPage(
   target: Target,
   query: { service?: string; status?: ExecutionStatus; nextToken?: string; pageSize?: number },
 ): Promise<RolloutRowsPage> {
-  const page = await listRollouts(target.clients.sfn, target.rolloutStateMachineArn, query);
+  const page = await listRollouts(target.clients.sfn, target.rolloutStateMachineArn, {
+    ...query,
+    live: proxyLiveLookup(target.clients, target.prefix),
+  });
   const rollouts = page.rollouts.map(({ record, ...row }): RolloutRow => ({
     ...row,
     smoke:
@@ -171,6 +197,7 @@ export async function rolloutDetail(target: Target, rolloutId: string): Promise<
   const detail = await getRollout(
     target.clients.sfn,
     executionArnOf(target.rolloutStateMachineArn, rolloutId),
+    { live: proxyLiveLookup(target.clients, target.prefix) },
   );
   return { ...detail, steps: detail.steps.map((s) => ({ ...s, input: undefined, output: undefined })) };
 }

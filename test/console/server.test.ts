@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -18,6 +19,7 @@ describe('console server', () => {
       ssm: new SSMClient(config),
       cloudwatch: new CloudWatchClient(config),
       secrets: new SecretsManagerClient(config),
+      lambda: new LambdaClient(config),
     };
     const web = await startConsole(
       {

@@ -4,8 +4,10 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
-import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -17,6 +19,8 @@ import { awsError, clockAt, deployState, rejectionOf, rollbackState, samplePoint
 const dynamoMock = mockClient(DynamoDBClient);
 const sfnMock = mockClient(SFNClient);
 const ssmMock = mockClient(SSMClient);
+const lambdaMock = mockClient(LambdaClient);
+const sagemakerMock = mockClient(SageMakerClient);
 
 const NOW = '2025-03-01T12:00:01.000Z';
 const NOW_SECONDS = Date.parse(NOW) / 1000;
@@ -34,6 +38,9 @@ function deps(): AcquireLockDeps {
     dynamodb: new DynamoDBClient({}),
     sfn: new SFNClient({}),
     ssm: new SSMClient({}),
+    lambda: new LambdaClient({}),
+    sagemaker: new SageMakerClient({}),
+    switchOptions: { sleep: () => Promise.resolve(), now: () => 0 },
     tableName: 'hf-rollout-locks',
     prefix: 'hf-rollout',
     now: clockAt(NOW),
@@ -56,10 +63,22 @@ function heldBy(item: typeof OTHER): void {
 }
 
 beforeAll(() => logger.setLogLevel('SILENT'));
+/** The proxy's environment: ENDPOINT_NAME unset serves the pointer's current (the proxy's fallback). */
+function proxyServes(endpointName: string | null): void {
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves({
+    LastUpdateStatus: 'Successful',
+    Environment: { Variables: endpointName === null ? {} : { ENDPOINT_NAME: endpointName } },
+  });
+}
+
 beforeEach(() => {
   dynamoMock.reset();
   sfnMock.reset();
   ssmMock.reset();
+  lambdaMock.reset();
+  sagemakerMock.reset();
+  proxyServes(null);
+  sagemakerMock.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' });
 });
 
 describe('acquireLock', () => {
@@ -84,9 +103,9 @@ describe('acquireLock', () => {
         acquiredAt: NOW,
         expiresAt,
       }),
-      ConditionExpression: 'attribute_not_exists(#service) OR #holder = :me OR #expiresAt < :now',
-      ExpressionAttributeNames: { '#service': 'service', '#holder': 'holder', '#expiresAt': 'expiresAt' },
-      ExpressionAttributeValues: { ':me': { S: state.executionArn }, ':now': { N: String(NOW_SECONDS) } },
+      ConditionExpression: 'attribute_not_exists(#service) OR #holder = :me',
+      ExpressionAttributeNames: { '#service': 'service', '#holder': 'holder' },
+      ExpressionAttributeValues: { ':me': { S: state.executionArn } },
     });
     expect(next.lock).toEqual({ acquiredAt: NOW, expiresAt: new Date(expiresAt * 1000).toISOString() });
     expect(next.pointerBefore).toEqual(samplePointer());
@@ -166,10 +185,52 @@ describe('acquireLock', () => {
     expect(next.lock?.tookOverFrom).toBe(OTHER.holder);
   });
 
-  it('takes a lock that expired between its put and its read without calling it a takeover', async () => {
+  it('keeps an expired lock whose holder still runs: rejects with RolloutInProgressError (issue 9)', async () => {
+    // Arrange: DynamoDB as it is: the item has expired (TTL has not removed it yet), so a condition
+    // that accepts an expired item succeeds; the holder execution is still RUNNING.
+    const expired = { ...OTHER, expiresAt: NOW_SECONDS - 60 };
+    dynamoMock.on(PutItemCommand).callsFake((input: { ConditionExpression?: string }) => {
+      if (input.ConditionExpression?.includes('#expiresAt < :now') === true) return {};
+      throw conditionFailed();
+    });
+    dynamoMock.on(GetItemCommand).resolves({ Item: marshall(expired) });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: OTHER.holder }).resolves({ status: 'RUNNING' });
+    livePointerIs(samplePointer());
+
+    // Act
+    const error = await rejectionOf(acquireLock(deployState(), deps()));
+
+    // Assert
+    expect(error.name).toBe('RolloutInProgressError');
+    expect(error.message).toContain(OTHER.rolloutId);
+    expect(error.message).toContain('passed, but it still runs');
+    expect(dynamoMock).not.toHaveReceivedCommandWith(PutItemCommand, {
+      ConditionExpression: '#holder = :stale',
+    });
+  });
+
+  it('takes over an expired lock once its holder no longer runs', async () => {
+    // Arrange
+    dynamoMock
+      .on(PutItemCommand)
+      .rejects(conditionFailed())
+      .on(PutItemCommand, { ConditionExpression: '#holder = :stale' })
+      .resolves({});
+    dynamoMock.on(GetItemCommand).resolves({ Item: marshall({ ...OTHER, expiresAt: NOW_SECONDS - 60 }) });
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'TIMED_OUT' });
+    livePointerIs(samplePointer());
+
+    // Act
+    const next = await acquireLock(deployState(), deps());
+
+    // Assert
+    expect(next.lock?.tookOverFrom).toBe(OTHER.holder);
+  });
+
+  it('takes a lock released between its put and its read without calling it a takeover', async () => {
     // Arrange
     dynamoMock.on(PutItemCommand).rejectsOnce(conditionFailed()).resolves({});
-    dynamoMock.on(GetItemCommand).resolves({ Item: marshall({ ...OTHER, expiresAt: NOW_SECONDS - 1 }) });
+    dynamoMock.on(GetItemCommand).resolves({});
     livePointerIs(samplePointer());
 
     // Act
@@ -321,6 +382,105 @@ describe('acquireLock', () => {
     expect(error.message).toContain(`roll back from ${pinned}`);
     expect(error.message).toContain(`the API now serves ${pointer.current.rolloutId}`);
     expect(error.message).toContain('Nothing was changed');
+  });
+});
+
+describe('acquireLock reconciling what is live', () => {
+  function pendingPointer() {
+    const pointer = samplePointer();
+    const interrupted = 'sentiment-distilbert-base-20250301-110000-1234';
+    const target = { ...pointer.current, rolloutId: interrupted, endpointName: interrupted };
+    return {
+      pointer,
+      target,
+      stored: {
+        ...pointer,
+        pending: {
+          target,
+          rolloutId: interrupted,
+          executionArn: `arn:aws:states:us-east-1:123456789012:execution:hf-rollout-rollout:${interrupted}`,
+          kind: 'deploy',
+          since: '2025-03-01T11:00:00.000Z',
+        },
+      },
+    };
+  }
+
+  function written(): unknown {
+    const input = ssmMock.commandCalls(PutParameterCommand).at(-1)?.args[0].input;
+    return input === undefined ? undefined : (JSON.parse(input.Value ?? 'null') as unknown);
+  }
+
+  it('commits a pending switch the proxy already serves, and records the repair', async () => {
+    // Arrange: a rollout died after switching the proxy, before recording it.
+    dynamoMock.on(PutItemCommand).resolves({});
+    const { pointer, target, stored } = pendingPointer();
+    livePointerIs(stored);
+    proxyServes(target.endpointName);
+
+    // Act
+    const next = await acquireLock(deployState(), deps());
+
+    // Assert
+    const repaired = { current: target, previous: [pointer.current, ...pointer.previous] };
+    expect(written()).toEqual(repaired);
+    expect(next.pointerBefore).toEqual(repaired);
+    expect(next.repairs).toEqual([
+      {
+        rolloutId: target.rolloutId,
+        finding: `rollout ${target.rolloutId} went live; it was interrupted after Switch API Target`,
+        action: `recorded ${target.endpointName} as live in the live pointer and kept ${pointer.current.endpointName} for rollback`,
+      },
+    ]);
+  });
+
+  it('drops a pending switch the proxy does not serve', async () => {
+    // Arrange: a rollout died after declaring its switch, before touching the proxy.
+    dynamoMock.on(PutItemCommand).resolves({});
+    const { pointer, target, stored } = pendingPointer();
+    livePointerIs(stored);
+    proxyServes(pointer.current.endpointName);
+
+    // Act
+    const next = await acquireLock(deployState(), deps());
+
+    // Assert
+    expect(written()).toEqual(pointer);
+    expect(next.pointerBefore).toEqual(pointer);
+    expect(next.repairs?.[0]?.finding).toContain(`rollout ${target.rolloutId} never went live`);
+  });
+
+  it('writes nothing and records no repair when the records agree with the proxy', async () => {
+    dynamoMock.on(PutItemCommand).resolves({});
+    livePointerIs(samplePointer());
+    proxyServes(samplePointer().current.endpointName);
+
+    const next = await acquireLock(deployState(), deps());
+
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(next).not.toHaveProperty('repairs');
+  });
+
+  it('refuses a rollback to a kept deployment whose endpoint was deleted, saying nothing changed (issue 1)', async () => {
+    // Arrange: `aws sagemaker delete-endpoint` removed the kept endpoint.
+    dynamoMock.on(PutItemCommand).resolves({});
+    const pointer = samplePointer();
+    const kept = pointer.previous[0];
+    livePointerIs(pointer);
+    sagemakerMock
+      .on(DescribeEndpointCommand, { EndpointName: kept?.endpointName })
+      .rejects(awsError('ValidationException', `Could not find endpoint "${kept?.endpointName ?? ''}".`));
+
+    // Act
+    const error = await rejectionOf(
+      acquireLock(rollbackState({ toRolloutId: kept?.rolloutId ?? '' }), deps()),
+    );
+
+    // Assert
+    expect(error.name).toBe('NoPreviousDeploymentError');
+    expect(error.message).toContain(`its endpoint ${kept?.endpointName ?? ''} no longer exists`);
+    expect(error.message).toContain(`Nothing was changed: the API still serves ${pointer.current.rolloutId}`);
+    expect(written()).toEqual({ current: pointer.current, previous: [] });
   });
 });
 

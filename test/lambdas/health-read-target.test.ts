@@ -1,6 +1,9 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { healthReadTargetCore, parseHealthCheckInput } from '../../lambdas/health-read-target/core';
@@ -12,6 +15,8 @@ import { fixture, pointerBefore, registration, spec } from './switch-health-fixt
 const ssmMock = mockClient(SSMClient);
 const sagemakerMock = mockClient(SageMakerClient);
 const sfnMock = mockClient(SFNClient);
+const lambdaMock = mockClient(LambdaClient);
+const dynamoMock = mockClient(DynamoDBClient);
 const LIVE_ENDPOINT = 'sentiment-distilbert-base-20250101-090000-1111';
 
 const notFound = () => Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
@@ -37,14 +42,102 @@ const deps = () => ({
   ssm: new SSMClient({}),
   sagemaker: new SageMakerClient({}),
   sfn: new SFNClient({}),
+  lambda: new LambdaClient({}),
+  dynamodb: new DynamoDBClient({}),
+  lockTableName: 'hf-rollout-locks',
   prefix: 'hf-rollout',
+  switchOptions: { sleep: () => Promise.resolve(), now: () => 0 },
 });
+
+/** The proxy's ENDPOINT_NAME (null: unset, so it serves the pointer's current). */
+function proxyServes(endpointName: string | null): void {
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves({
+    LastUpdateStatus: 'Successful',
+    Environment: { Variables: endpointName === null ? {} : { ENDPOINT_NAME: endpointName } },
+  });
+}
 
 beforeEach(() => {
   ssmMock.reset();
   sagemakerMock.reset();
   sfnMock.reset();
+  lambdaMock.reset();
+  dynamoMock.reset();
   sagemakerMock.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' });
+  dynamoMock.on(GetItemCommand).resolves({});
+  proxyServes(null);
+});
+
+describe('healthReadTargetCore reconciling what the proxy serves', () => {
+  const NEW_ENDPOINT = 'sentiment-distilbert-base-20250102-030405-abcd';
+  function pendingPointer() {
+    const before = pointerBefore();
+    const target = { ...before.current, rolloutId: NEW_ENDPOINT, endpointName: NEW_ENDPOINT };
+    return {
+      before,
+      target,
+      stored: {
+        ...before,
+        pending: {
+          target,
+          rolloutId: NEW_ENDPOINT,
+          executionArn: `arn:aws:states:us-east-1:123456789012:execution:hf-rollout-rollout:${NEW_ENDPOINT}`,
+          kind: 'deploy',
+          since: '2025-01-02T03:30:00.000Z',
+        },
+      },
+    };
+  }
+
+  it('probes the endpoint the proxy serves, not the pending one, and drops the pending switch when no rollout runs (issue 2)', async () => {
+    // Arrange: a rollout died during Switch API Target before switching the proxy.
+    const { before, stored } = pendingPointer();
+    parameters(stored);
+    deployedWith({ kind: 'deploy', spec: fixture<unknown>('smoke-spec.json') });
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: stored.pending.executionArn })
+      .resolves({ status: 'FAILED' });
+    proxyServes(before.current.endpointName);
+
+    // Act
+    const out = (await healthReadTargetCore({ service: 'sentiment' }, deps())) as HealthState;
+
+    // Assert
+    expect(out.live).toEqual(before);
+    expect(out.repairs?.[0]?.finding).toContain(`rollout ${NEW_ENDPOINT} never went live`);
+    expect(out.notes[0]).toMatch(/^Repaired: /);
+    expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, { Value: JSON.stringify(before) });
+  });
+
+  it('records the switched endpoint as live when the proxy serves it, and probes it', async () => {
+    const { before, target, stored } = pendingPointer();
+    parameters(stored);
+    deployedWith({ kind: 'deploy', spec: fixture<unknown>('smoke-spec.json') });
+    proxyServes(target.endpointName);
+
+    const out = (await healthReadTargetCore({ service: 'sentiment' }, deps())) as HealthState;
+
+    expect(out.live).toEqual({ current: target, previous: [before.current, ...before.previous] });
+  });
+
+  it('only probes what the proxy serves, writing nothing, while a rollout of the service holds the lock', async () => {
+    // Arrange
+    const { before, stored } = pendingPointer();
+    parameters(stored);
+    deployedWith({ kind: 'deploy', spec: fixture<unknown>('smoke-spec.json') });
+    const holder = 'arn:aws:states:us-east-1:123456789012:execution:hf-rollout-rollout:other';
+    dynamoMock.on(GetItemCommand).resolves({ Item: marshall({ service: 'sentiment', holder }) });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: holder }).resolves({ status: 'RUNNING' });
+    proxyServes(before.current.endpointName);
+
+    // Act
+    const out = (await healthReadTargetCore({ service: 'sentiment' }, deps())) as HealthState;
+
+    // Assert
+    expect(out.live.current).toEqual(before.current);
+    expect(out.notes[0]).toMatch(/^Found \(a rollout is running, so not repaired\)/);
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+  });
 });
 
 describe('healthReadTargetCore', () => {
@@ -125,7 +218,12 @@ describe('healthReadTargetCore', () => {
     const out = (await healthReadTargetCore({ service: 'sentiment' }, deps())) as HealthState;
 
     expect(out.endpointStatus).toBe('Deleted');
-    expect(out.notes).toEqual([`Live endpoint ${LIVE_ENDPOINT} is Deleted, not InService.`]);
+    // The reconcile's findings come first: SageMaker knows neither the live nor the kept endpoint here.
+    expect(out.notes).toEqual([
+      'Repaired: kept deployment sentiment-roberta-20241201-080000-0000: its endpoint sentiment-roberta-20241201-080000-0000 no longer exists; dropped it from the kept deployments (a rollback to it could not serve).',
+      `Found: the API serves ${LIVE_ENDPOINT}, which no longer exists: calls fail; none: deploy a spec or roll back to a kept deployment.`,
+      `Live endpoint ${LIVE_ENDPOINT} is Deleted, not InService.`,
+    ]);
   });
 
   it('fails for a service that is not registered', async () => {
@@ -144,7 +242,13 @@ describe('parseHealthCheckInput', () => {
 });
 
 describe('health-read-target handler', () => {
+  const env = { ...process.env };
+  afterEach(() => {
+    process.env = { ...env };
+  });
+
   it('reads the target of the service named in the input', async () => {
+    process.env.LOCK_TABLE_NAME = 'hf-rollout-locks';
     parameters(pointerBefore());
     deployedWith({ spec: fixture<unknown>('smoke-spec.json') });
 

@@ -11,6 +11,7 @@ import {
   SageMakerClient,
   type EndpointStatus,
 } from '@aws-sdk/client-sagemaker';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -30,6 +31,7 @@ import {
 
 const sageMakerMock = mockClient(SageMakerClient);
 const ssmMock = mockClient(SSMClient);
+const lambdaMock = mockClient(LambdaClient);
 
 const state = deployState({ switched: true });
 const NEW = state.rolloutId;
@@ -158,13 +160,27 @@ function deletedEndpoints(): (string | undefined)[] {
 }
 
 function deps(): RetireOldEndpointsDeps {
-  return { sagemaker: new SageMakerClient({}), ssm: new SSMClient({}), prefix: 'hf-rollout' };
+  return {
+    sagemaker: new SageMakerClient({}),
+    ssm: new SSMClient({}),
+    lambda: new LambdaClient({}),
+    prefix: 'hf-rollout',
+  };
 }
 
 beforeAll(() => logger.setLogLevel('SILENT'));
+/** The proxy's ENDPOINT_NAME (null: unset). */
+function proxyServes(endpointName: string | null): void {
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves({
+    Environment: { Variables: endpointName === null ? {} : { ENDPOINT_NAME: endpointName } },
+  });
+}
+
 beforeEach(() => {
   sageMakerMock.reset();
   ssmMock.reset();
+  lambdaMock.reset();
+  proxyServes(NEW);
 });
 
 describe('retireOldEndpoints', () => {
@@ -191,6 +207,48 @@ describe('retireOldEndpoints', () => {
       `model ${FAILED}`,
     ]);
     expect(next.warnings).toEqual([]);
+  });
+
+  it('never retires the endpoint the proxy serves, even when the pointer does not keep it (issue 2)', async () => {
+    // Arrange: a crash left the pointer naming this rollout while the proxy still serves OLD.
+    world([
+      { name: NEW, status: 'InService' },
+      { name: PREVIOUS, status: 'InService' },
+      { name: OLD, status: 'InService' },
+    ]);
+    proxyServes(OLD);
+
+    // Act
+    const next = await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(deletedEndpoints()).toEqual([]);
+    expect(next.retired).not.toContain(`endpoint ${OLD}`);
+  });
+
+  it('never retires the target of a pending switch', async () => {
+    // Arrange
+    world([
+      { name: NEW, status: 'InService' },
+      { name: PREVIOUS, status: 'InService' },
+      { name: OLD, status: 'InService' },
+    ]);
+    const pointer = pointerAfterSwitch();
+    const old = { ...pointer.current, rolloutId: OLD, endpointName: OLD };
+    ssmMock.on(GetParameterCommand).resolves({
+      Parameter: {
+        Value: JSON.stringify({
+          ...pointer,
+          pending: { target: old, rolloutId: OLD, executionArn: 'arn:x', kind: 'rollback', since: 'now' },
+        }),
+      },
+    });
+
+    // Act
+    await retireOldEndpoints(state, deps());
+
+    // Assert
+    expect(deletedEndpoints()).toEqual([]);
   });
 
   it('leaves endpoints of other services and untagged ones alone, even when their names match', async () => {

@@ -92,7 +92,16 @@ beforeEach(() => {
   ssmMock.reset();
   sagemakerMock.reset();
   sagemakerMock.on(DeleteEndpointCommand).resolves({});
+  // The proxy serves what it served before this rollout unless a test says otherwise.
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves(proxyWith({}));
 });
+
+/** Every value written to the live pointer, in order. */
+function pointerWrites(): unknown[] {
+  return ssmMock
+    .commandCalls(PutParameterCommand)
+    .map((c) => JSON.parse(c.args[0].input.Value ?? 'null') as unknown);
+}
 
 describe('rollBackCore', () => {
   it('restores exactly the pointer and endpoint from before a switched rollout, then deletes its endpoint', async () => {
@@ -139,6 +148,57 @@ describe('rollBackCore', () => {
     expect(next.rollback?.restored).toBe(true);
   });
 
+  it('declares the restore as pending before switching the proxy back, then writes the pointer from before', async () => {
+    // Arrange: the switch was recorded (the pointer names this rollout), so a crash between the
+    // restore's writes must leave a pointer that still covers both endpoints the proxy may serve.
+    livePointerIs(switchedPointer());
+    proxyStartingAs(proxyWith({ ENDPOINT_NAME: ROLLOUT_ID, LIVE_ROLLOUT_ID: ROLLOUT_ID }));
+    const state = deployState({ switched: true });
+
+    // Act
+    await rollBackCore(state, deps());
+
+    // Assert
+    expect(pointerWrites()).toEqual([
+      {
+        ...switchedPointer(),
+        pending: {
+          target: pointerBefore().current,
+          rolloutId: state.rolloutId,
+          executionArn: state.executionArn,
+          kind: 'restore',
+          since: expect.any(String) as unknown,
+        },
+      },
+      pointerBefore(),
+    ]);
+  });
+
+  it("restores a switch that died between its writes: the pointer holds this rollout's pending switch and the proxy serves it", async () => {
+    // Arrange
+    const before = pointerBefore();
+    const state = deployState({ switched: false });
+    livePointerIs({
+      ...before,
+      pending: {
+        target: { ...newTarget(), since: 'x' },
+        rolloutId: state.rolloutId,
+        executionArn: state.executionArn,
+        kind: 'deploy',
+        since: 'x',
+      },
+    });
+    const env = proxyStartingAs(proxyWith({ ENDPOINT_NAME: ROLLOUT_ID, LIVE_ROLLOUT_ID: ROLLOUT_ID }));
+
+    // Act
+    const next = await rollBackCore(state, deps());
+
+    // Assert: current already names the old endpoint, so no second intent is needed.
+    expect(pointerWrites()).toEqual([before]);
+    expect(env().ENDPOINT_NAME).toBe(OLD_ENDPOINT);
+    expect(next.rollback?.restored).toBe(true);
+  });
+
   it('deletes the pointer and removes ENDPOINT_NAME when nothing was deployed before (the API answers 503)', async () => {
     livePointerIs({ current: { ...newTarget(), since: 'x' }, previous: [] });
     const env = proxyStartingAs(proxyWith({ ENDPOINT_NAME: ROLLOUT_ID, LIVE_ROLLOUT_ID: ROLLOUT_ID }));
@@ -158,7 +218,8 @@ describe('rollBackCore', () => {
     const next = await rollBackCore(deployState(), deps());
 
     expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
-    expect(lambdaMock).not.toHaveReceivedAnyCommand();
+    // Roll Back reads what the proxy serves (a switch may have died between its writes), and changes nothing.
+    expect(lambdaMock).not.toHaveReceivedCommand(UpdateFunctionConfigurationCommand);
     expect(sagemakerMock).toHaveReceivedCommandWith(DeleteEndpointCommand, { EndpointName: ROLLOUT_ID });
     expect(next.rollback).toEqual({ restored: false, deleted: [], problems: [] });
   });
@@ -250,7 +311,8 @@ describe('rollBackCore', () => {
 
     const next = await rollBackCore(rollbackState(), deps());
 
-    expect(lambdaMock).not.toHaveReceivedAnyCommand();
+    // Roll Back reads what the proxy serves (a switch may have died between its writes), and changes nothing.
+    expect(lambdaMock).not.toHaveReceivedCommand(UpdateFunctionConfigurationCommand);
     expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
     expect(next.rollback).toEqual({ restored: false, deleted: [], problems: [] });
   });

@@ -4,11 +4,12 @@ import {
   UpdateFunctionConfigurationCommand,
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { InvalidStepInputError } from '../../lambdas/shared/errors';
-import type { LivePointer } from '../../lambdas/shared/types';
+import { InvalidStepInputError, TargetNotInServiceError } from '../../lambdas/shared/errors';
+import type { LivePointer, LiveRecord } from '../../lambdas/shared/types';
 import { switchApiTargetCore } from '../../lambdas/switch-api-target/core';
 import { handler } from '../../lambdas/switch-api-target/handler';
 import {
@@ -23,6 +24,7 @@ import {
 
 const lambdaMock = mockClient(LambdaClient);
 const ssmMock = mockClient(SSMClient);
+const sagemakerMock = mockClient(SageMakerClient);
 const NOW = new Date('2025-01-02T03:30:00.000Z');
 const LIVE_PARAMETER = '/hf-rollout/sentiment/live';
 
@@ -31,9 +33,16 @@ function proxyConfiguration(env: Record<string, string> = {}): FunctionConfigura
   return { ...base, Environment: { Variables: { ...base.Environment?.Variables, ...env } } };
 }
 
+/** The pointer as last written (the committed one). */
 function writtenPointer(): LivePointer {
-  const input = ssmMock.commandCalls(PutParameterCommand)[0]?.args[0].input;
-  return JSON.parse(input?.Value ?? 'null') as LivePointer;
+  return writes().at(-1) as LivePointer;
+}
+
+/** Every value written to the live pointer, in order. */
+function writes(): LiveRecord[] {
+  return ssmMock
+    .commandCalls(PutParameterCommand)
+    .map((c) => JSON.parse(c.args[0].input.Value ?? 'null') as LiveRecord);
 }
 
 function deps() {
@@ -41,6 +50,7 @@ function deps() {
   return {
     lambda: new LambdaClient({}),
     ssm: new SSMClient({}),
+    sagemaker: new SageMakerClient({}),
     prefix: 'hf-rollout',
     now: () => NOW,
     switchOptions: { sleep: time.sleep, now: time.now },
@@ -60,10 +70,12 @@ function proxyAccepts(): void {
 beforeEach(() => {
   lambdaMock.reset();
   ssmMock.reset();
+  sagemakerMock.reset();
+  sagemakerMock.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService' });
 });
 
 describe('switchApiTargetCore', () => {
-  it('writes the live pointer first, then switches the proxy, and marks the state switched', async () => {
+  it('declares the switch in the pointer, then switches the proxy, then records it, and marks the state switched', async () => {
     // Arrange
     const order: string[] = [];
     ssmMock.on(PutParameterCommand).callsFake(() => {
@@ -83,7 +95,7 @@ describe('switchApiTargetCore', () => {
     const next = await switchApiTargetCore(deployState(), deps());
 
     // Assert
-    expect(order).toEqual(['ssm', 'lambda']);
+    expect(order).toEqual(['ssm', 'lambda', 'ssm']);
     expect(next.switched).toBe(true);
     expect(next.target).toEqual({ ...newTarget(), since: NOW.toISOString() });
     expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, { Name: LIVE_PARAMETER, Overwrite: true });
@@ -125,16 +137,69 @@ describe('switchApiTargetCore', () => {
     expect(writtenPointer().previous).toEqual([pointerBefore().current]);
   });
 
-  it('starts the pointer for a first deployment, reading SSM when the lock saw nothing', async () => {
+  it('writes the intent first: current unchanged, the target pending with this execution', async () => {
     proxyAccepts();
-    ssmMock
-      .on(GetParameterCommand)
-      .rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound' }));
+    ssmMock.on(PutParameterCommand).resolves({});
+    const state = deployState();
+    const before = pointerBefore();
+
+    await switchApiTargetCore(state, deps());
+
+    const target = { ...newTarget(), since: NOW.toISOString() };
+    expect(writes()[0]).toEqual({
+      current: before.current,
+      previous: before.previous,
+      pending: {
+        target,
+        rolloutId: state.rolloutId,
+        executionArn: state.executionArn,
+        kind: 'deploy',
+        since: NOW.toISOString(),
+      },
+    });
+    expect(writes()).toHaveLength(2);
+    expect(writtenPointer()).not.toHaveProperty('pending');
+  });
+
+  it('starts the pointer for a first deployment: a pending-only intent, then the target as current', async () => {
+    proxyAccepts();
     ssmMock.on(PutParameterCommand).resolves({});
 
     await switchApiTargetCore(deployState({ pointerBefore: null }), deps());
 
+    expect(writes()[0]).toMatchObject({ current: null, previous: [], pending: { kind: 'deploy' } });
     expect(writtenPointer()).toEqual({ current: { ...newTarget(), since: NOW.toISOString() }, previous: [] });
+  });
+
+  it('fails a rollback to an endpoint that no longer exists with TargetNotInServiceError, having written nothing', async () => {
+    // Arrange: the kept endpoint was deleted by hand (aws sagemaker delete-endpoint).
+    proxyAccepts();
+    const state = rollbackState();
+    sagemakerMock.on(DescribeEndpointCommand).rejects(
+      Object.assign(new Error(`Could not find endpoint "${state.target?.endpointName ?? ''}".`), {
+        name: 'ValidationException',
+      }),
+    );
+
+    // Act
+    const error = await switchApiTargetCore(state, deps()).catch((e: unknown) => e as Error);
+
+    // Assert
+    expect(error).toBeInstanceOf(TargetNotInServiceError);
+    expect((error as Error).message).toContain('no longer exists');
+    expect((error as Error).message).toContain(
+      `Nothing was changed: the API still serves ${pointerBefore().current.endpointName}`,
+    );
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(lambdaMock).not.toHaveReceivedCommand(UpdateFunctionConfigurationCommand);
+  });
+
+  it('fails a switch to an endpoint that is not InService, having written nothing', async () => {
+    proxyAccepts();
+    sagemakerMock.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Failed' });
+
+    await expect(switchApiTargetCore(rollbackState(), deps())).rejects.toThrow(/is Failed, not InService/);
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
   });
 
   it('keeps as many earlier deployments as before when rolling back', async () => {

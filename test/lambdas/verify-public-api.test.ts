@@ -1,14 +1,16 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { PublicApiCheckFailedError } from '../../lambdas/shared/errors';
 import { verifyPublicApiCore, type VerifyPublicApiDeps } from '../../lambdas/verify-public-api/core';
 import { handler } from '../../lambdas/verify-public-api/handler';
-import { deployState, fakeTime, registration, rollbackState, spec } from './switch-health-fixtures';
+import { deployState, fakeTime, fixture, registration, rollbackState, spec } from './switch-health-fixtures';
 
 const secretsMock = mockClient(SecretsManagerClient);
+const sfnMock = mockClient(SFNClient);
 const NEW_ENDPOINT = 'sentiment-distilbert-base-20250102-030405-abcd';
 const OLD_ENDPOINT = 'sentiment-distilbert-base-20250101-090000-1111';
 
@@ -49,11 +51,17 @@ function deps(fetchImpl: VerifyPublicApiDeps['fetch'], overrides: Partial<Verify
       clock: time.now,
       sleep: time.sleep,
       ...overrides,
+      sfn: overrides.sfn ?? new SFNClient({}),
     },
   };
 }
 
 beforeEach(() => {
+  sfnMock.reset();
+  // The rollback target was deployed by an execution whose input holds the smoke-spec fixture.
+  sfnMock
+    .on(DescribeExecutionCommand)
+    .resolves({ input: JSON.stringify({ spec: fixture<unknown>('smoke-spec.json') }) });
   secretsMock.reset();
   secretsMock.on(GetSecretValueCommand).resolves({ SecretString: 'k-123' });
 });
@@ -159,20 +167,67 @@ describe('verifyPublicApiCore', () => {
     ]);
   });
 
-  it('checks GET /model for a rollback, expecting the rollback target', async () => {
+  it("sends the rollback target's own first smoke test through POST /predict, expecting the target", async () => {
+    // Arrange
     const target = 'sentiment-roberta-20241201-080000-0000';
+    const { fetch, calls } = fakeFetch({ servedBy: target });
+    const { deps: d } = deps(fetch);
+    const state = rollbackState({ switched: true });
+
+    // Act
+    const next = await verifyPublicApiCore(state, d);
+
+    // Assert
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, {
+      executionArn: state.target?.executionArn ?? '',
+    });
+    expect(calls[0]).toMatchObject({ url: 'https://d111111abcdef8.cloudfront.net/predict', method: 'POST' });
+    expect(calls[0]?.body).toContain('I love this');
+    expect(next.publicCheck).toMatchObject({
+      name: spec().smokeTests[0]?.name,
+      passed: true,
+      servedBy: target,
+    });
+  });
+
+  it('fails a rollback whose API answers GET /model from its environment but 503 to predictions (issue 1)', async () => {
+    // Arrange: the kept endpoint was deleted; the proxy still names it on GET /model.
+    const target = 'sentiment-roberta-20241201-080000-0000';
+    const calls: string[] = [];
+    const fetchImpl = (url: string, init: RequestInit): Promise<Response> => {
+      calls.push(`${init.method ?? 'GET'} ${url}`);
+      const headers = { 'content-type': 'application/json', 'x-served-by-endpoint': target };
+      return Promise.resolve(
+        init.method === 'POST'
+          ? new Response(JSON.stringify({ error: 'EndpointNotFound', message: 'gone' }), {
+              status: 503,
+              headers,
+            })
+          : new Response(JSON.stringify({ endpointName: target }), { status: 200, headers }),
+      );
+    };
+    const { deps: d } = deps(fetchImpl, { maxAttempts: 2 });
+
+    // Act / Assert
+    await expect(verifyPublicApiCore(rollbackState({ switched: true }), d)).rejects.toThrow(
+      /POST https:\/\/d111111abcdef8.cloudfront.net\/predict did not pass its check against endpoint sentiment-roberta-20241201-080000-0000 after 2 tries.*status 503/,
+    );
+    expect(calls.every((c) => c.startsWith('POST '))).toBe(true);
+  });
+
+  it("checks GET /model, with a warning, when the rollback target's spec cannot be read", async () => {
+    const target = 'sentiment-roberta-20241201-080000-0000';
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} }));
     const { fetch, calls } = fakeFetch({ servedBy: target, body: { endpointName: target } });
     const { deps: d } = deps(fetch);
 
     const next = await verifyPublicApiCore(rollbackState({ switched: true }), d);
 
     expect(calls[0]).toMatchObject({ url: 'https://d111111abcdef8.cloudfront.net/model', method: 'GET' });
-    expect(next.publicCheck).toMatchObject({
-      name: 'GET /model',
-      passed: true,
-      status: 200,
-      servedBy: target,
-    });
+    expect(next.publicCheck).toMatchObject({ name: 'GET /model', passed: true, servedBy: target });
+    expect(next.warnings.at(-1)).toContain('could not be read');
   });
 
   it('fails a rollback whose public API still serves the endpoint it left', async () => {
@@ -180,7 +235,7 @@ describe('verifyPublicApiCore', () => {
     const { deps: d } = deps(fetch, { maxAttempts: 2 });
 
     await expect(verifyPublicApiCore(rollbackState(), d)).rejects.toThrow(
-      /GET https:\/\/d111111abcdef8.cloudfront.net\/model did not pass its check against endpoint sentiment-roberta-20241201-080000-0000 after 2 tries/,
+      /POST https:\/\/d111111abcdef8.cloudfront.net\/predict did not pass its check against endpoint sentiment-roberta-20241201-080000-0000 after 2 tries/,
     );
   });
 });

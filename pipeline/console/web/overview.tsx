@@ -156,6 +156,7 @@ export function Overview() {
               <th>started</th>
               <th>took</th>
               <th>smoke</th>
+              <th>outcome</th>
               <th>failed at: cause</th>
             </tr>
           </thead>
@@ -194,8 +195,21 @@ function ServiceCard({ s, minutes }: { s: ServiceOverview; minutes: number }) {
           </span>
         )}
       </h3>
+      {s.findings.length > 0 && (
+        <ul class="small bad" data-testid="live-findings">
+          {s.findings.map((f) => (
+            <li key={f}>{f}</li>
+          ))}
+        </ul>
+      )}
       {s.live === null ? (
-        <p class="muted">Nothing deployed yet.</p>
+        s.servedEndpoint === null ? (
+          <p class="muted">Nothing deployed yet.</p>
+        ) : (
+          <p data-testid="live-endpoint" data-rollout="">
+            serves {s.servedEndpoint} <span class="muted">(no record describes it)</span>
+          </p>
+        )
       ) : (
         <dl>
           <dt>model</dt>
@@ -247,7 +261,13 @@ function ServiceCard({ s, minutes }: { s: ServiceOverview; minutes: number }) {
 
 function HistoryRow({ r }: { r: RolloutRow }) {
   return (
-    <tr data-testid="rollout-row" data-rollout={r.rolloutId} data-status={r.status} data-kind={r.kind}>
+    <tr
+      data-testid="rollout-row"
+      data-rollout={r.rolloutId}
+      data-status={r.status}
+      data-kind={r.kind}
+      data-live={r.live ? 'true' : 'false'}
+    >
       <td>
         <a href={`#/rollouts/${r.rolloutId}`}>{r.rolloutId}</a>
       </td>
@@ -271,6 +291,9 @@ function HistoryRow({ r }: { r: RolloutRow }) {
           : duration(r.durationMs)}
       </td>
       <td>{r.smoke === null ? '' : `${r.smoke.passed}/${r.smoke.total}`}</td>
+      <td data-testid="row-outcome" class={r.live ? 'ok' : ''}>
+        {r.outcome ?? ''}
+      </td>
       <td class="cause" data-testid="row-failure" data-step={r.failure?.step ?? ''}>
         {r.failure !== null && (
           <div class="clamp" title={r.failure.message}>

@@ -15,7 +15,13 @@ import { readApiKey } from '../../../lambdas/shared/api-key';
 import { readLivePointer } from '../../../lambdas/shared/live-pointer';
 import { readRegistration } from '../../../lambdas/shared/registration';
 import type { LivePointer, ServiceRegistration } from '../../../lambdas/shared/types';
-import { getRollout, listRollouts, type RolloutDetail, type RolloutSummary } from '../../../pipeline/history';
+import {
+  getRollout,
+  listRollouts,
+  proxyLiveLookup,
+  type RolloutDetail,
+  type RolloutSummary,
+} from '../../../pipeline/history';
 import { DEFAULT_PREFIX, proxyFunctionName, rolloutStateMachineName } from '../../../pipeline/names';
 
 /** Region and account of every local cloud. */
@@ -158,12 +164,20 @@ export class E2eCloud {
 
   /** The rollout as `rollout status` reads it (failure step and cause, steps with their attempts). */
   rollout(executionArn: string): Promise<RolloutDetail> {
-    return getRollout(this.clients.sfn, executionArn);
+    return getRollout(this.clients.sfn, executionArn, {
+      live: proxyLiveLookup(this.clients, DEFAULT_PREFIX),
+    });
   }
 
   /** The rollouts of a service, newest first, as `rollout history` lists them. */
   async history(service: string, pageSize = 50): Promise<readonly RolloutSummary[]> {
-    return (await listRollouts(this.clients.sfn, ROLLOUT_STATE_MACHINE_ARN, { service, pageSize })).rollouts;
+    return (
+      await listRollouts(this.clients.sfn, ROLLOUT_STATE_MACHINE_ARN, {
+        service,
+        pageSize,
+        live: proxyLiveLookup(this.clients, DEFAULT_PREFIX),
+      })
+    ).rollouts;
   }
 
   /** The service's registration (SSM), as the CLI reads it. */
