@@ -240,7 +240,7 @@ export async function liveViews(cloud: E2eCloud): Promise<LiveViews> {
     console: consoleLive,
     historyLive: history
       .filter((r) => (r as unknown as Record<string, unknown>).live === true)
-      .map((r) => r.endpointName),
+      .map((r) => r.endpointName ?? r.rolloutId),
     history,
   };
 }
@@ -609,8 +609,8 @@ export async function runCrashCell(cc: CrashableCloud, cell: CrashCell): Promise
       disagreements(afterHealth).map((d) => `served ${afterHealth.served ?? 'null'} but ${d}`),
     );
     const interrupted = afterHealth.history.find((r) => r.rolloutId === rolloutId);
-    const wasLive = interrupted !== undefined && interrupted.endpointName === afterHealth.served;
-    verdicts['outcome (health)'] = verdictOf(outcomeProblems(interrupted, wasLive, afterHealth.served));
+    const wasLive = interrupted?.kind === 'deploy' && interrupted.endpointName === afterHealth.served;
+    verdicts['outcome (health)'] = verdictOf(outcomeProblems(interrupted, afterHealth.served));
 
     const next = nextSpec();
     phase('views 2');
@@ -630,7 +630,7 @@ export async function runCrashCell(cc: CrashableCloud, cell: CrashCell): Promise
     ]);
     const replaced = afterNext.history.find((r) => r.rolloutId === rolloutId);
     verdicts['outcome (next)'] = verdictOf(
-      outcomeProblems(replaced, false, afterNext.served, wasLive ? next.rolloutId : undefined),
+      outcomeProblems(replaced, afterNext.served, wasLive ? next.rolloutId : undefined),
     );
     verdicts['inv = live+kept'] = verdictOf(await beyondLiveAndKept(cloud));
     phase('checks');
@@ -656,11 +656,12 @@ export async function runCrashCell(cc: CrashableCloud, cell: CrashCell): Promise
 
 /**
  * What is wrong with an ended execution's recorded outcome (RolloutSummary.outcome / live), given
- * whether its endpoint is what the API serves. `replacedBy`: the rollout that went live after it.
+ * what the API serves now. A deployment is live when its endpoint is served (DESIGN: `live` marks
+ * exactly the deployment the proxy serves, so a rollback row is never live; its outcome must say
+ * whether it switched the API). `replacedBy`: the rollout that went live after it.
  */
 export function outcomeProblems(
   row: RolloutSummary | undefined,
-  isLive: boolean,
   served: string | null,
   replacedBy?: string,
 ): string[] {
@@ -668,11 +669,24 @@ export function outcomeProblems(
   const r = row as unknown as Record<string, unknown>;
   const problems: string[] = [];
   if (row.status === 'RUNNING') problems.push('still RUNNING');
-  if (r.live !== isLive)
-    problems.push(`live=${JSON.stringify(r.live)} but the API serves ${served ?? 'nothing'}`);
   const text = r.outcome;
+  // A deployment's endpoint is named after its rollout id (pipeline/names.ts), recorded or not.
+  const isLive = row.kind === 'deploy' && served !== null && (row.endpointName ?? row.rolloutId) === served;
+  if (r.live !== isLive) {
+    problems.push(`live=${JSON.stringify(r.live)} but the API serves ${served ?? 'nothing'}`);
+  }
   if (typeof text !== 'string' || text.length === 0) {
     problems.push(`outcome=${JSON.stringify(text)}`);
+  } else if (text.includes('?')) {
+    problems.push(`outcome "${text}" does not name the step (failure.step is null)`);
+  } else if (row.kind === 'rollback') {
+    const switched = served !== null && row.endpointName === served;
+    if (switched && !text.includes(served)) {
+      problems.push(`outcome "${text}" does not say it switched the API to ${served}`);
+    }
+    if (!switched && /^(switched|returned)/i.test(text) && !/replaced/i.test(text)) {
+      problems.push(`outcome "${text}" says it switched; the API serves ${served ?? 'nothing'}`);
+    }
   } else if (isLive && !/\blive\b/i.test(text)) {
     problems.push(`outcome "${text}" does not say it is live`);
   } else if (!isLive && /^live\b/i.test(text)) {
@@ -842,7 +856,7 @@ export async function runErrorCell(
   );
   verdicts.agree = verdictOf(disagreements(views));
   const row = views.history.find((r) => r.rolloutId === rolloutId);
-  verdicts.outcome = verdictOf(outcomeProblems(row, expected.status === 'SUCCEEDED', views.served));
+  verdicts.outcome = verdictOf(outcomeProblems(row, views.served));
 
   const left = await leftovers(cloud, rolloutId);
   if (expected.status === 'FAILED' && cell.leaves !== true && cell.lockLeft !== true) {
