@@ -163,12 +163,14 @@ export async function withLiveness<T extends RolloutSummary>(
     if (service === null) continue;
     served.set(service, lookup === undefined ? undefined : await lookup(service).catch(() => undefined));
   }
-  const all = [...newer, ...rows];
-  return rows.map((row) => {
+  const withLive = rows.map((row) => ({
+    ...row,
+    live: isLive(row, row.service === null ? undefined : served.get(row.service)),
+  }));
+  const all: RolloutSummary[] = [...newer, ...withLive];
+  return withLive.map((row, i) => {
     const servedNow = row.service === null ? undefined : served.get(row.service);
-    const live = isLive(row, servedNow);
-    const index = all.indexOf(row);
-    return { ...row, live, outcome: outcomeOf({ ...row, live }, servedNow, all.slice(0, index)) };
+    return { ...row, outcome: outcomeOf(row, servedNow, all.slice(0, newer.length + i)) };
   });
 }
 
@@ -209,7 +211,7 @@ export function outcomeOf(
     const next = [...sameService].reverse().find((r) => r.status === 'SUCCEEDED' || r.live);
     return next === undefined ? 'went live, then replaced' : `went live, then replaced by ${next.rolloutId}`;
   };
-  const kept = row.previousEndpoint ?? 'nothing';
+  const kept = row.previousEndpoint ?? served ?? 'nothing';
   const step = row.failure?.step ?? null;
   const interrupted = row.record === null;
   if (row.kind === 'rollback') {
@@ -313,12 +315,15 @@ async function summarize(
   const status = item.status ?? 'RUNNING';
   let record: DeploymentRecord | null = null;
   let finalState: FinalState | undefined;
+  let tail: readonly HistoryEvent[] = [];
   if (status === 'SUCCEEDED') {
     const output = parseJson(described.output) as
       (Partial<DeploymentRecord> & { record?: DeploymentRecord }) | undefined;
     record = isRecord(output) ? output : isRecord(output?.record) ? output.record : null;
   } else if (status === 'FAILED') {
-    finalState = await failState(sfn, executionArn, known.events);
+    const end = await failState(sfn, executionArn, known.events);
+    finalState = end.state;
+    tail = end.tail;
     record = isRecord(finalState?.record) ? finalState.record : null;
   }
   const rollbackInput = input?.kind === 'rollback';
@@ -339,6 +344,7 @@ async function summarize(
           step:
             record?.failure?.step ??
             finalState?.failure?.step ??
+            openStep(known.events === undefined ? tail : [...known.events].reverse()) ??
             stepOfBareFailure(described.error, known.events),
           error: record?.failure?.error ?? described.error ?? status,
           message:
@@ -374,7 +380,7 @@ async function failState(
   sfn: SFNClient,
   executionArn: string,
   events?: readonly HistoryEvent[],
-): Promise<FinalState | undefined> {
+): Promise<{ state: FinalState | undefined; tail: readonly HistoryEvent[] }> {
   const tail =
     events !== undefined
       ? [...events].reverse()
@@ -389,7 +395,19 @@ async function failState(
           )
         ).events ?? []);
   const failEntered = tail.find((e) => e.type === 'FailStateEntered');
-  return parseJson(failEntered?.stateEnteredEventDetails?.input) as FinalState | undefined;
+  return { state: parseJson(failEntered?.stateEnteredEventDetails?.input) as FinalState | undefined, tail };
+}
+
+/**
+ * The Task state an execution was in when it ended without leaving it (killed, stopped, timed out):
+ * the latest TaskStateEntered with no TaskStateExited after it. `newestFirst`: events, newest first.
+ */
+function openStep(newestFirst: readonly HistoryEvent[]): string | null {
+  for (const e of newestFirst) {
+    if (e.type === 'TaskStateExited' || e.type === 'FailStateEntered') return null;
+    if (e.type === 'TaskStateEntered') return e.stateEnteredEventDetails?.name ?? null;
+  }
+  return null;
 }
 
 /** For failures without a Deployment record (rejected spec, blocked, crashed): which step it was. */

@@ -43,6 +43,7 @@ export function toDeploymentRecord(state: RolloutState, finishedAt: string): Dep
     warnings,
     failure: state.failure ?? null,
     rollback: state.rollback ?? null,
+    ...(state.repairs === undefined ? {} : { repairs: state.repairs }),
   };
 }
 
