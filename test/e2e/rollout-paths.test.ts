@@ -7,7 +7,7 @@ import {
   resourcesNamedAfter,
   resourcesOf,
   sagemakerNamesContaining,
-  type Resources,
+  wholeInventory,
 } from './support/inventory';
 import { HAPPY_PATH_TASKS, rolloutIdFor, specVersion, type RawSpec } from './support/specs';
 
@@ -27,7 +27,8 @@ interface FailedRun {
   readonly outcome: RolloutOutcome;
   readonly previousEndpoint: string;
   readonly pointerBefore: LivePointer | null;
-  readonly resourcesBefore: Resources;
+  /** The whole inventory (support/inventory.ts names the few values that legitimately change). */
+  readonly inventoryBefore: Record<string, unknown>;
 }
 
 let main: StartedCloud | undefined;
@@ -90,11 +91,11 @@ async function runWithFaults(
   const rolloutId = rolloutIdFor(spec);
   const previousEndpoint = await liveEndpoint(target);
   const pointerBefore = await target.livePointer(SERVICE);
-  const resourcesBefore = resourcesOf(await target.inventory());
+  const inventoryBefore = await wholeInventory(target);
   await target.addFaults(...faults(rolloutId));
   const outcome = await target.runRollout(spec, { rolloutId, timeoutMs: 280_000 });
   await target.clearFaults();
-  return { rolloutId, outcome, previousEndpoint, pointerBefore, resourcesBefore };
+  return { rolloutId, outcome, previousEndpoint, pointerBefore, inventoryBefore };
 }
 
 /**
@@ -128,9 +129,8 @@ async function expectRolledBack(
   expect(await target.proxyEndpointName(SERVICE)).toBe(run.previousEndpoint);
   expect(await target.livePointer(SERVICE)).toEqual(run.pointerBefore);
 
-  const after = resourcesOf(await target.inventory());
-  expect(resourcesNamedAfter(after, run.rolloutId)).toEqual([]);
-  expect(after).toEqual(run.resourcesBefore);
+  expect(resourcesNamedAfter(resourcesOf(await target.inventory()), run.rolloutId)).toEqual([]);
+  expect(await wholeInventory(target)).toEqual(run.inventoryBefore);
   expect(await sagemakerNamesContaining(target.clients.sagemaker, run.rolloutId)).toEqual([]);
 }
 
