@@ -48,7 +48,7 @@ describe('npx rollout plan / health / rollback / status --follow', () => {
       create: { model: { environment: Record<string, string> } };
     };
     expect(plan.liveNow).toBe(second);
-    expect(plan.rolloutId).toMatch(/^sentiment-distilbert-base-\d{8}-\d{6}-[0-9a-f]{4}$/);
+    expect(plan.rolloutId).toMatch(/^sentiment--distilbert-base-\d{8}-\d{6}-[0-9a-f]{4}$/);
     expect(plan.create.model.environment).toEqual(
       expect.objectContaining({
         HF_MODEL_ID: 'distilbert/distilbert-base-uncased-finetuned-sst-2-english',
@@ -86,7 +86,7 @@ describe('npx rollout plan / health / rollback / status --follow', () => {
     expect(out).toEqual(
       expect.arrayContaining([
         `Rolling back sentiment: ${second} → ${first} (distilbert/distilbert-base-uncased-finetuned-sst-2-english)`,
-        expect.stringMatching(/^✔ Rollback sentiment-rollback-\S+ succeeded in /),
+        expect.stringMatching(/^✔ Rollback sentiment--rollback-\S+ succeeded in /),
       ]),
     );
     expect(await cloud.proxyEndpointName(SERVICE)).toBe(first);
