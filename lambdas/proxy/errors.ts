@@ -86,7 +86,7 @@ export class ModelRejectedInputError extends ProxyError {
   readonly code = 'ModelRejectedInput';
 }
 
-/** Body larger than InvokeEndpoint accepts (6 MB after base64 decoding). */
+/** Body larger than the API or the endpoint accepts (see MAX_BODY_BYTES in request.ts). */
 export class PayloadTooLargeError extends ProxyError {
   override readonly name = 'PayloadTooLargeError';
   readonly status = 413;

@@ -10,6 +10,7 @@ import {
   UpstreamFailureError,
   UpstreamTimeoutError,
 } from './errors';
+import { MAX_BODY_BYTES, SERVERLESS_MAX_BODY_BYTES } from './request';
 
 /** Longest part of a container's message repeated to the caller. */
 const MAX_ORIGINAL_MESSAGE = 1000;
@@ -90,9 +91,9 @@ export function invokeErrorToProxyError(error: unknown, endpointName: string): P
   }
   if (httpStatus === 413) {
     // SageMaker's front end answers an oversized body without an error code; a serverless endpoint's
-    // limit (4 MB) is below the 6 MB the proxy checks itself.
+    // limit (4 MB) is below the MAX_BODY_BYTES the proxy checks itself (see request.ts).
     return new PayloadTooLargeError(
-      `SageMaker refused the body as too large for endpoint ${endpointName} (${message || 'HTTP 413'}); serverless endpoints accept at most 4 MB, others 6 MB. Send a smaller input.`,
+      `SageMaker refused the body as too large for endpoint ${endpointName} (${message || 'HTTP 413'}); serverless endpoints accept at most ${SERVERLESS_MAX_BODY_BYTES} bytes (4 MB), this API at most ${MAX_BODY_BYTES} bytes otherwise. Send a smaller input.`,
       { cause: error },
     );
   }

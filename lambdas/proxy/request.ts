@@ -1,8 +1,25 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { MissingBodyError, PayloadTooLargeError } from './errors';
 
-/** Largest body InvokeEndpoint accepts: 6 MB, counted after base64 decoding. */
-export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** Lambda's synchronous invocation payload limit: the whole JSON proxy event, base64 body included. */
+export const LAMBDA_EVENT_LIMIT_BYTES = 6_291_456;
+
+/**
+ * Largest raw body the proxy forwards. API Gateway (binaryMediaTypes `*\/*`) hands the body to Lambda
+ * base64-encoded, so it grows by 4/3 inside an event that may hold at most LAMBDA_EVENT_LIMIT_BYTES:
+ * 4,500,000 raw bytes are 6,000,000 base64 characters, leaving 291,456 bytes for the rest of the event
+ * (API Gateway's headers are at most 10,240 bytes and appear twice, JSON-escaped). InvokeEndpoint's own
+ * 6 MB is therefore never the binding limit behind this API.
+ */
+export const MAX_BODY_BYTES = 4_500_000;
+
+/**
+ * A serverless endpoint's InvokeEndpoint limit. The proxy knows only ENDPOINT_NAME, not the endpoint's
+ * type, and learning it would cost a DescribeEndpoint per cold start (one more grant, one more failure
+ * mode on the request path). So the proxy checks MAX_BODY_BYTES itself and a serverless endpoint's own
+ * 413 is answered as the same PayloadTooLarge naming this limit (invoke-errors.ts).
+ */
+export const SERVERLESS_MAX_BODY_BYTES = 4_194_304;
 
 /** An API Gateway (REST, payload v1) request as the proxy sees it. */
 export interface ProxyRequest {
@@ -41,7 +58,7 @@ export function toProxyRequest(event: APIGatewayProxyEvent): ProxyRequest {
   };
 }
 
-/** The body's bytes (base64 decoded when API Gateway encoded it); fails on no body or one over 6 MB. */
+/** The body's bytes (base64 decoded when API Gateway encoded it); fails on no body or one over MAX_BODY_BYTES. */
 export function requestBodyBytes(request: ProxyRequest): Buffer {
   if (request.body === null || request.body === '') {
     throw new MissingBodyError(
@@ -56,7 +73,7 @@ export function requestBodyBytes(request: ProxyRequest): Buffer {
   }
   if (bytes.length > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(
-      `The body is ${bytes.length} bytes; SageMaker InvokeEndpoint accepts at most 6 MB (${MAX_BODY_BYTES} bytes). Send a smaller input, or use an asynchronous endpoint for large payloads.`,
+      `The body is ${bytes.length} bytes; this API accepts at most ${MAX_BODY_BYTES} bytes (${SERVERLESS_MAX_BODY_BYTES} bytes on a serverless endpoint), because API Gateway passes it base64-encoded to a Lambda function whose event may hold at most ${LAMBDA_EVENT_LIMIT_BYTES} bytes. Send a smaller input, or use an asynchronous endpoint for large payloads.`,
     );
   }
   return bytes;

@@ -176,7 +176,7 @@ function deployState(
       endpointConfigName: name,
       endpointName: name,
       imageUri,
-      executionRoleArn: spec.model.executionRoleArn ?? service.sagemakerRoleArn,
+      executionRoleArn: service.sagemakerRoleArn,
     },
     target: {
       rolloutId: name,

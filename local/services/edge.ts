@@ -351,7 +351,9 @@ export class Edge {
         return apiGatewayError(429, 'Too Many Requests', 'TooManyRequestsException');
       }
       if (aws.code === 'RequestTooLargeException') {
-        return apiGatewayError(413, 'Request Too Long', 'RequestTooLongException');
+        // Lambda refused the event (over 6,291,456 bytes, the base64 body included) before the function
+        // ran; API Gateway answers 413 "Request Too Long" typed BadRequestException (see SUPPORT.md).
+        return apiGatewayError(413, 'Request Too Long', 'BadRequestException');
       }
       return apiGatewayError(500, 'Internal server error', 'InternalServerErrorException');
     } finally {

@@ -5,7 +5,8 @@ import type { ImageChoice } from './schema';
  * framework versions in the spec. The registry account differs by region and the image tag's OS suffix
  * by version combination (source: aws/sagemaker-python-sdk image_uri_config/huggingface.json and the
  * DLC release notes). Unknown combinations and regions without a published registry fail with the
- * list of known ones; an explicit `uri` bypasses the table.
+ * list of known ones. There is no explicit-URI escape: the serving stack's SageMaker role may pull
+ * only huggingface-pytorch-inference images (schema.ts refuses `model.image.uri`).
  */
 
 /**
@@ -76,7 +77,6 @@ export class ImageNotFoundError extends Error {
 
 /** Returns the image URI for `choice` in `region`. */
 export function resolveImageUri(choice: ImageChoice, region: string): string {
-  if ('uri' in choice) return choice.uri;
   const release = DLC_RELEASES.find(
     (r) =>
       r.transformers === choice.transformers && r.pytorch === choice.pytorch && r.python === choice.python,
@@ -87,7 +87,7 @@ export function resolveImageUri(choice: ImageChoice, region: string): string {
     ).join('; ');
     throw new ImageNotFoundError(
       `No HuggingFace inference DLC for transformers ${choice.transformers} + pytorch ${choice.pytorch} + ${choice.python}. ` +
-        `Known combinations: ${known}. Pick one of them, or set model.image.uri to an image you know exists.`,
+        `Known combinations: ${known}. Pick one of them (the serving stack's SageMaker role may pull only these images).`,
     );
   }
   const account = DLC_ACCOUNTS[region];
@@ -95,7 +95,7 @@ export function resolveImageUri(choice: ImageChoice, region: string): string {
     throw new ImageNotFoundError(
       `No HuggingFace inference DLC registry is published for region "${region}". ` +
         `Supported regions: ${Object.keys(DLC_ACCOUNTS).join(', ')}. ` +
-        'Deploy in one of them, or set model.image.uri to an image you know exists in this region.',
+        'Deploy in one of them.',
     );
   }
   const domain = ecrDomain(region);

@@ -56,9 +56,7 @@ const SERVICE_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const HF_MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 const TRANSLATION_TASK = /^translation_[a-z]{2,3}_to_[a-z]{2,3}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const IMAGE_URI = /^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]{64})$/;
 const INSTANCE_TYPE = /^ml\.[a-z0-9-]+\.[a-z0-9]+$/;
-const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 const TASK_EXPECTED = `a HuggingFace pipeline task (one of ${HF_TASKS.join(', ')}, or translation_xx_to_yy)`;
 const task = z
@@ -72,62 +70,61 @@ const task = z
     },
   });
 
-const IMAGE_EXPECTED =
-  'either {"uri": "..."} or versions {"transformers", "pytorch", "python", "device"}, not both';
-const imageFields = z.strictObject(
-  {
-    uri: z
-      .string({ error: 'a container image URI' })
-      .max(255, { error: 'an image URI of at most 255 characters' })
-      .regex(IMAGE_URI, {
-        error:
-          'an image URI such as "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.6.0-transformers4.49.0-cpu-py312-ubuntu22.04"',
-      })
-      .optional(),
-    transformers: z
-      .string({ error: 'a transformers version string such as "4.49.0"' })
-      .regex(/^\d+\.\d+\.\d+$/, { error: 'a transformers version such as "4.49.0"' })
-      .optional(),
-    pytorch: z
-      .string({ error: 'a PyTorch version string such as "2.6.0"' })
-      .regex(/^\d+\.\d+\.\d+$/, { error: 'a PyTorch version such as "2.6.0"' })
-      .optional(),
-    python: z
-      .string({ error: 'a Python tag such as "py312"' })
-      .regex(/^py3\d{1,2}$/, { error: 'a Python tag such as "py312"' })
-      .optional(),
-    device: z.enum(['cpu', 'gpu'], { error: '"cpu" or "gpu"' }).optional(),
-  },
-  { error: IMAGE_EXPECTED },
-);
+/**
+ * A field the schema names only to refuse it with a reason, rather than "no such field". The spec
+ * reaches AWS through the serving stack's grants, so a value those grants cannot serve is refused here,
+ * in `rollout validate`/`plan` and in Validate Spec alike (locally too: one code path), instead of
+ * failing at CreateModel or, worse, at endpoint creation after minutes of waiting.
+ */
+function refused(
+  expected: string,
+): z.ZodOptional<z.ZodPipe<z.ZodUnknown, z.ZodTransform<undefined, unknown>>> {
+  return z
+    .unknown()
+    .refine(() => false, { error: expected })
+    .transform((): undefined => undefined)
+    .optional();
+}
 
-/** Container image: an explicit URI, or DLC versions resolved per region (see image-uri.ts). */
-export type ImageChoice =
-  | { readonly uri: string }
-  | {
-      readonly transformers: string;
-      readonly pytorch: string;
-      readonly python: string;
-      readonly device: 'cpu' | 'gpu';
-    };
-
-const image = imageFields
-  .refine(
-    (i) => !(i.uri !== undefined && (i.transformers ?? i.pytorch ?? i.python ?? i.device) !== undefined),
+const IMAGE_EXPECTED = 'DLC versions {"transformers", "pytorch", "python", "device"}';
+const image = z
+  .strictObject(
     {
-      error: IMAGE_EXPECTED,
+      uri: refused(
+        'no image URI: the SageMaker role the serving stack creates may pull only the HuggingFace DLC ' +
+          'repository huggingface-pytorch-inference. Remove model.image.uri and give DLC versions ' +
+          '{"transformers", "pytorch", "python", "device"} instead, or leave model.image out for the default',
+      ),
+      transformers: z
+        .string({ error: 'a transformers version string such as "4.49.0"' })
+        .regex(/^\d+\.\d+\.\d+$/, { error: 'a transformers version such as "4.49.0"' })
+        .optional(),
+      pytorch: z
+        .string({ error: 'a PyTorch version string such as "2.6.0"' })
+        .regex(/^\d+\.\d+\.\d+$/, { error: 'a PyTorch version such as "2.6.0"' })
+        .optional(),
+      python: z
+        .string({ error: 'a Python tag such as "py312"' })
+        .regex(/^py3\d{1,2}$/, { error: 'a Python tag such as "py312"' })
+        .optional(),
+      device: z.enum(['cpu', 'gpu'], { error: '"cpu" or "gpu"' }).optional(),
     },
+    { error: IMAGE_EXPECTED },
   )
-  .transform((i): ImageChoice =>
-    i.uri !== undefined
-      ? { uri: i.uri }
-      : {
-          transformers: i.transformers ?? SPEC_DEFAULTS.image.transformers,
-          pytorch: i.pytorch ?? SPEC_DEFAULTS.image.pytorch,
-          python: i.python ?? SPEC_DEFAULTS.image.python,
-          device: i.device ?? SPEC_DEFAULTS.image.device,
-        },
-  );
+  .transform((i): ImageChoice => ({
+    transformers: i.transformers ?? SPEC_DEFAULTS.image.transformers,
+    pytorch: i.pytorch ?? SPEC_DEFAULTS.image.pytorch,
+    python: i.python ?? SPEC_DEFAULTS.image.python,
+    device: i.device ?? SPEC_DEFAULTS.image.device,
+  }));
+
+/** Container image: DLC versions resolved per region (see image-uri.ts). */
+export interface ImageChoice {
+  readonly transformers: string;
+  readonly pytorch: string;
+  readonly python: string;
+  readonly device: 'cpu' | 'gpu';
+}
 
 const modelEnv = z
   .record(
@@ -153,12 +150,10 @@ const model = z.strictObject(
       .default(SPEC_DEFAULTS.modelRevision),
     image: image.default(() => ({ ...SPEC_DEFAULTS.image })),
     env: modelEnv,
-    executionRoleArn: z
-      .string({ error: 'an IAM role ARN' })
-      .regex(IAM_ROLE_ARN, {
-        error: 'an IAM role ARN such as "arn:aws:iam::123456789012:role/SageMakerRole"',
-      })
-      .optional(),
+    executionRoleArn: refused(
+      "no execution role override: the pipeline may pass only the SageMaker role of the service's serving " +
+        'stack (iam:PassRole grants no other). Remove model.executionRoleArn to use that role',
+    ),
   },
   {
     error:

@@ -134,7 +134,7 @@ describe('a serverless rollout through the strict local cloud', () => {
     expect((await cloud.callApi(SERVICE, { inputs: 'I love this product' })).status).toBe(200);
   }, 60_000);
 
-  it("refuses a body over the serverless 4 MB with 413, though the API's own limit is 6 MB", async () => {
+  it("refuses a body over the serverless 4 MB with 413, though the API's own limit is 4,500,000 bytes", async () => {
     const big = JSON.stringify({ inputs: 'x'.repeat(4 * 1024 * 1024) });
 
     const answer = await cloud.request(SERVICE, {

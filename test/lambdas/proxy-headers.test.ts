@@ -165,7 +165,7 @@ describe("the proxy maps the local cloud's strict InvokeEndpoint ValidationError
 
   it("answers 413 PayloadTooLarge when SageMaker refuses a body over a serverless endpoint's 4 MB", async () => {
     // Arrange: SageMaker's 413 as the SDK parses it (a 6 MB + 1 body here; a serverless endpoint
-    // answers the same over 4 MB, which the proxy's own 6 MB check lets through; see serverless.test.ts).
+    // answers the same over 4 MB, which the proxy's own 4.5 MB check lets through; see serverless.test.ts).
     const runtime = new SageMakerRuntimeClient(h.client);
     const refused = await runtime
       .send(
@@ -190,5 +190,6 @@ describe("the proxy maps the local cloud's strict InvokeEndpoint ValidationError
     expect(result.statusCode).toBe(413);
     expect(errorOf(result).error).toBe('PayloadTooLarge');
     expect(errorOf(result).message).toContain('HTTP content length exceeded 6291456 bytes.');
+    expect(errorOf(result).message).toContain('serverless endpoints accept at most 4194304 bytes');
   });
 });

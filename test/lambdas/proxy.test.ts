@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { logger } from '../../lambdas/shared/logger';
 import { createHandler, type ProxyHandler } from '../../lambdas/proxy/handler';
 import type { RequestMetrics } from '../../lambdas/proxy/metrics';
-import { MAX_BODY_BYTES } from '../../lambdas/proxy/request';
+import { LAMBDA_EVENT_LIMIT_BYTES, MAX_BODY_BYTES } from '../../lambdas/proxy/request';
 import { FakeAwsHttp, okJson, wireError, type WireAnswer } from './support/fake-aws-http';
 
 // SageMaker Runtime and SSM at the HTTP boundary: the proxy calls them through lambdas/shared/aws-http.ts.
@@ -264,7 +264,7 @@ describe('POST /predict pass-through', () => {
     expect(sentInvoke().ContentType).toBe(contentType);
   });
 
-  it('accepts a body of exactly 6 MB', async () => {
+  it('accepts a body of exactly MAX_BODY_BYTES (4,500,000 bytes)', async () => {
     const { handler } = setup();
     answers('[]');
 
@@ -369,7 +369,39 @@ describe('POST /predict request errors', () => {
     },
   );
 
-  it('rejects a body over 6 MB (after base64 decoding) with 413', async () => {
+  it('accepts a 4.3 MB body, which fits a Lambda event once base64-encoded', async () => {
+    const { handler } = setup();
+    answers('[]');
+
+    const result = await handler(post(Buffer.alloc(4_300_000, 7), 'application/octet-stream'), context());
+
+    expect(result.statusCode).toBe(200);
+    expect(sentInvoke().Body.length).toBe(4_300_000);
+  });
+
+  it('refuses a 5 MB body with 413 naming the limit and why (base64 in a 6 MB Lambda event)', async () => {
+    const { handler } = setup();
+    const size = 5 * 1024 * 1024;
+
+    const result = await handler(post(Buffer.alloc(size, 7), 'application/octet-stream'), context());
+
+    expect(result.statusCode).toBe(413);
+    const body = errorBody(result);
+    expect(body.error).toBe('PayloadTooLarge');
+    expect(body.message).toContain(`The body is ${size} bytes`);
+    expect(body.message).toContain('at most 4500000 bytes');
+    expect(body.message).toContain('4194304 bytes on a serverless endpoint');
+    expect(body.message).toContain(String(LAMBDA_EVENT_LIMIT_BYTES));
+    expect(aws.invoke.calls).toHaveLength(0);
+  });
+
+  it('keeps MAX_BODY_BYTES base64-encoded at least 256 KB under the Lambda event limit', () => {
+    const base64Length = 4 * Math.ceil(MAX_BODY_BYTES / 3);
+
+    expect(LAMBDA_EVENT_LIMIT_BYTES - base64Length).toBeGreaterThanOrEqual(256 * 1024);
+  });
+
+  it('rejects a body over MAX_BODY_BYTES (after base64 decoding) with 413', async () => {
     const { handler } = setup();
 
     const result = await handler(

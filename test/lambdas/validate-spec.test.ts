@@ -119,32 +119,49 @@ describe('validateSpecCore', () => {
     expect(state.wait).toMatchObject({ pollIntervalSeconds: 45, maxAttempts: 14 });
   });
 
-  it("prefers the spec's execution role over the service's", async () => {
+  // The serving stack's grants cover only its own SageMaker role (iam:PassRole) and the HuggingFace
+  // DLC repository (ECR pull); a spec asking for another role or image is refused before any AWS call.
+  it.each([
+    [
+      'an execution role override',
+      { executionRoleArn: 'arn:aws:iam::123456789012:role/CustomSageMakerRole' },
+      '$.model.executionRoleArn',
+      'Remove model.executionRoleArn to use that role',
+    ],
+    [
+      'an explicit image URI',
+      { image: { uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-hf-image:1.0' } },
+      '$.model.image.uri',
+      'huggingface-pytorch-inference',
+    ],
+  ])(
+    'refuses %s the stack cannot grant, naming the field and what to do',
+    async (_label, extra, path, hint) => {
+      // Arrange
+      registered();
+      const input = sampleSpecInput();
+      const spec = { ...input, model: { ...(input.model as object), ...extra } };
+
+      // Act
+      const error = await rejectionOf(validateSpecCore(event({ spec }), deps()));
+
+      // Assert
+      expect(error.name).toBe('SpecInvalidError');
+      expect(error.message).toContain(`${path}: got `);
+      expect(error.message).toContain(hint);
+      expect(ssmMock).not.toHaveReceivedCommand(GetParameterCommand);
+    },
+  );
+
+  it("always uses the service's SageMaker role", async () => {
     // Arrange
     registered();
-    const input = sampleSpecInput();
-    const role = 'arn:aws:iam::123456789012:role/CustomSageMakerRole';
-    const spec = { ...input, model: { ...(input.model as object), executionRoleArn: role } };
 
     // Act
-    const state = await validateSpecCore(event({ spec }), deps());
+    const state = await validateSpecCore(event({ spec: sampleSpecInput() }), deps());
 
     // Assert
-    expect(state.resources?.executionRoleArn).toBe(role);
-  });
-
-  it('uses an explicit image URI as it is', async () => {
-    // Arrange
-    registered();
-    const input = sampleSpecInput();
-    const uri = '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-hf-image:1.0';
-    const spec = { ...input, model: { ...(input.model as object), image: { uri } } };
-
-    // Act
-    const state = await validateSpecCore(event({ spec }), deps());
-
-    // Assert
-    expect(state.resources?.imageUri).toBe(uri);
+    expect(state.resources?.executionRoleArn).toBe(REGISTRATION.sagemakerRoleArn);
   });
 
   it('warns when the rollout id does not name the service, since retiring finds endpoints by it', async () => {

@@ -183,6 +183,27 @@ describe('edge: API Gateway proxy integration', () => {
     expect(res.status).toBe(413);
   });
 
+  it("refuses, before the proxy runs, a 5 MB body whose base64 event exceeds Lambda's 6,291,456 bytes", async () => {
+    // Straight to API Gateway: CloudFront's cached behaviour for /model takes no POST.
+    const model = `${h.plane.edgeUrl}/_direct/${SERVICE}/model`;
+    const reads = async (): Promise<number> => {
+      const res = await call(model, { method: 'POST', body: '{}' });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { reads: number }).reads;
+    };
+    const before = await reads();
+
+    const refused = await call(model, { method: 'POST', body: 'a'.repeat(5 * 1024 * 1024) });
+    const accepted = await call(model, { method: 'POST', body: 'a'.repeat(4_300_000) });
+
+    expect(refused.status).toBe(413);
+    expect(refused.headers.get('x-amzn-errortype')).toBe('BadRequestException');
+    expect(await refused.json()).toEqual({ message: 'Request Too Long' });
+    expect(accepted.status).toBe(200);
+    // The 4.3 MB request ran the proxy once; the 5 MB one never reached it.
+    expect(((await accepted.json()) as { reads: number }).reads).toBe(before + 1);
+  });
+
   it('answers 404 for an unknown service, naming the known ones', async () => {
     const res = await call(`${h.plane.edgeUrl}/nope/predict`);
 

@@ -4,6 +4,8 @@ import {
   ImageNotFoundError,
   resolveImageUri,
 } from '../../pipeline/spec/image-uri';
+import { SpecInvalidError } from '../../pipeline/spec/errors';
+import { validateSpec } from '../../pipeline/spec/validate';
 
 /**
  * The registry accounts the SageMaker Python SDK publishes for the `huggingface` inference images
@@ -116,12 +118,24 @@ describe('resolveImageUri registry table', () => {
       expect(call).toThrow(ImageNotFoundError);
       expect(call).toThrow(`No HuggingFace inference DLC registry is published for region "${region}"`);
       expect(call).toThrow(/Supported regions: af-south-1, ap-east-1, .*, us-west-2\./);
-      expect(call).toThrow(/set model\.image\.uri/);
+      expect(call).toThrow(/Deploy in one of them\.$/);
+      // No escape to an explicit URI: the serving stack's SageMaker role could not pull it.
+      expect(call).not.toThrow(/image\.uri/);
     },
   );
 
-  it('takes an explicit image URI in any region', () => {
-    const uri = '111122223333.dkr.ecr.ap-southeast-5.amazonaws.com/my-image:1';
-    expect(resolveImageUri({ uri }, 'ap-southeast-5')).toBe(uri);
+  it('offers no explicit image URI: a spec with model.image.uri is refused before any region is resolved', () => {
+    const spec = {
+      service: 'sentiment',
+      model: {
+        id: 'org/model',
+        task: 'text-classification',
+        image: { uri: '111122223333.dkr.ecr.ap-southeast-5.amazonaws.com/my-image:1' },
+      },
+      smokeTests: [{ name: 'ok', body: { inputs: 'x' } }],
+    };
+
+    expect(() => validateSpec(spec)).toThrow(SpecInvalidError);
+    expect(() => validateSpec(spec)).toThrow(/\$\.model\.image\.uri: .*huggingface-pytorch-inference/);
   });
 });

@@ -101,10 +101,27 @@ describe('validateSpec', () => {
     ]);
   });
 
-  it('rejects an image given both as a URI and as versions', () => {
+  it('refuses model.image.uri, alone or with versions, naming the only repository the role may pull', () => {
+    const uri = '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-image:1';
+    expect(issuesOf({ ...minimal, model: { ...minimal.model, image: { uri } } })).toEqual([
+      '$.model.image.uri',
+    ]);
     expect(
       issuesOf({ ...minimal, model: { ...minimal.model, image: { uri: 'a.b/c:d', pytorch: '2.6.0' } } }),
-    ).toEqual(['$.model.image']);
+    ).toEqual(['$.model.image.uri']);
+    expect(() => validateSpec({ ...minimal, model: { ...minimal.model, image: { uri } } })).toThrow(
+      /\$\.model\.image\.uri: got "123456789012[^"]*"; expected no image URI: .*huggingface-pytorch-inference\. Remove model\.image\.uri and give DLC versions/,
+    );
+  });
+
+  it('refuses model.executionRoleArn, telling to use the serving stack role', () => {
+    const executionRoleArn = 'arn:aws:iam::123456789012:role/SageMakerRole';
+    expect(issuesOf({ ...minimal, model: { ...minimal.model, executionRoleArn } })).toEqual([
+      '$.model.executionRoleArn',
+    ]);
+    expect(() => validateSpec({ ...minimal, model: { ...minimal.model, executionRoleArn } })).toThrow(
+      /\$\.model\.executionRoleArn: got "arn:aws:iam::123456789012:role\/SageMakerRole"; expected no execution role override: .*iam:PassRole.*Remove model\.executionRoleArn/,
+    );
   });
 
   it('reports JSON syntax errors of spec text as an issue at $', () => {

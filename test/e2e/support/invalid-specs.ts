@@ -348,14 +348,30 @@ const crossField: fc.Arbitrary<InvalidSpec> = fc.oneof(
       set(['smokeTests', 0, 'expect', 'jsonPaths', j], { path: '$[0].label' }, 'check without assertion'),
     ),
   fc.constant(set(['smokeTests', 0, 'expect', 'labels'], [], 'empty labels')),
-  fc.constant(
-    set(
+  // Fields the serving stack cannot grant (another image to pull, another role to pass): refused by name.
+  fc.constant({
+    ...set(
       ['model', 'image'],
       {
         uri: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.6.0',
         transformers: '4.49.0',
       },
       'image URI and versions',
+    ),
+    path: renderPath(['model', 'image', 'uri']),
+  }),
+  fc.constant(
+    set(
+      ['model', 'image', 'uri'],
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-image:1',
+      'image URI the SageMaker role cannot pull',
+    ),
+  ),
+  fc.constant(
+    set(
+      ['model', 'executionRoleArn'],
+      'arn:aws:iam::123456789012:role/CustomSageMakerRole',
+      'execution role the pipeline cannot pass',
     ),
   ),
   fc.constantFrom(1000, 4000, 8192, 10_240).map((memorySizeMb) => ({
