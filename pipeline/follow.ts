@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { fullHistory, getRollout, type RolloutDetail } from './history';
+import { fullHistory, getRollout, type LiveLookup, type RolloutDetail } from './history';
 import { timelineFromHistory, type StepRun } from './timeline';
 
 /** What `followRollout` reports while a rollout runs. */
@@ -16,6 +16,8 @@ export interface FollowOptions {
   /** Milliseconds between polls. @default 500 */
   readonly pollMs?: number;
   readonly signal?: AbortSignal;
+  /** Tells what the proxy serves, so the ended rollout's `live` and `outcome` are true (see history.ts). */
+  readonly live?: LiveLookup;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function followRollout(
       const step = steps[reported];
       if (step !== undefined) listener.onStepDone?.(step);
     }
-    if (ended) return getRollout(sfn, executionArn);
+    if (ended) return getRollout(sfn, executionArn, options.live === undefined ? {} : { live: options.live });
     listener.onProgress?.(steps[steps.length - 1], reported);
     await delay(pollMs, undefined, options.signal === undefined ? {} : { signal: options.signal });
   }

@@ -285,7 +285,11 @@ async function follow(target: Target, executionArn: string, out: Printer): Promi
       target.clients.sfn,
       executionArn,
       { onStepDone: (s) => steps.step(s) },
-      { pollMs: target.kind === 'local' ? 250 : 3000, signal: controller.signal },
+      {
+        pollMs: target.kind === 'local' ? 250 : 3000,
+        signal: controller.signal,
+        live: proxyLiveLookup(target.clients, target.prefix),
+      },
     );
     steps.flush();
     return detail;

@@ -119,6 +119,8 @@ describe('npx rollout plan / health / rollback / status --follow', () => {
         expect.stringMatching(/^ {2}✔ Validate Spec /),
         expect.stringMatching(/^ {2}✔ Release Lock /),
         expect.stringMatching(new RegExp(`^${id} +SUCCEEDED`)),
+        // What the proxy serves is read at the end of the follow too, so the rollout shows as live.
+        expect.stringMatching(/^ {2}outcome +live$/),
       ]),
     );
     expect(
