@@ -505,16 +505,7 @@ export class StepFunctions {
     execution.done = Promise.all([consumed, result]).then(([, error]) => {
       if (!execution.settled && !execution.detached) {
         const message = error instanceof Error ? error.message : 'The execution ended without a result.';
-        this.finish(
-          execution,
-          { status: 'FAILED', error: 'States.Runtime', cause: message },
-          'ExecutionFailed',
-          'executionFailedEventDetails',
-          {
-            error: 'States.Runtime',
-            cause: message,
-          },
-        );
+        this.fail(execution, { error: 'States.Runtime', cause: message });
       }
       this.running.delete(execution.arn);
       if (machine.type === 'EXPRESS') this.pruneExpress();
@@ -548,14 +539,7 @@ export class StepFunctions {
             // no Catch (as AWS records it). The engine may have entered the next state already;
             // a Task there sees `settled` before it invokes anything.
             const details = { error: 'States.DataLimitExceeded', cause: resultTooLargeCause(state.name) };
-            this.finish(
-              execution,
-              { status: 'FAILED', ...details },
-              'ExecutionFailed',
-              'executionFailedEventDetails',
-              details,
-              event.timestamp,
-            );
+            this.fail(execution, details, event.timestamp);
             execution.abort();
             break;
           }
@@ -607,15 +591,7 @@ export class StepFunctions {
           break;
         }
         case 'ExecutionFailed': {
-          const details = this.failureDetails(execution, event);
-          this.finish(
-            execution,
-            { status: 'FAILED', ...details },
-            'ExecutionFailed',
-            'executionFailedEventDetails',
-            details,
-            event.timestamp,
-          );
+          this.fail(execution, this.failureDetails(execution, event), event.timestamp);
           break;
         }
         case 'ExecutionTimeout':
@@ -720,6 +696,22 @@ export class StepFunctions {
       }
       throw failure;
     }
+  }
+
+  /** Ends an execution FAILED with `details` (its ExecutionFailed event and record alike). */
+  private fail(
+    execution: RunningExecution,
+    details: { readonly error?: string; readonly cause?: string },
+    timestamp = Date.now(),
+  ): void {
+    this.finish(
+      execution,
+      { status: 'FAILED', ...details },
+      'ExecutionFailed',
+      'executionFailedEventDetails',
+      details,
+      timestamp,
+    );
   }
 
   private finish(
