@@ -202,6 +202,7 @@ export async function deployCommand(
     const registration = await target.ensureService(spec.service);
     const rolloutId = newRolloutId(spec.service, spec.model.id);
     const by = requester();
+    const interrupt = options.wait === false ? undefined : listenForInterrupt();
     const started = await target.clients.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: target.rolloutStateMachineArn,
@@ -216,7 +217,7 @@ export async function deployCommand(
       out.result({ rolloutId, executionArn, status: 'RUNNING' });
       return;
     }
-    const detail = await follow(target, executionArn, out);
+    const detail = await follow(target, executionArn, out, interrupt);
     await summarize(target, detail, registration, out, sampleBody(spec));
   });
 }
@@ -273,13 +274,34 @@ export async function rollbackCommand(
   });
 }
 
-async function follow(target: Target, executionArn: string, out: Printer): Promise<RolloutDetail> {
-  const steps = new StepPrinter(out);
+/** Ctrl-C while a command follows a rollout: aborts `controller` instead of killing the process. */
+interface InterruptListener {
+  readonly controller: AbortController;
+  readonly dispose: () => void;
+}
+
+/**
+ * Listens for Ctrl-C from now on. Until a listener exists SIGINT kills the process at once, so a
+ * command takes this before it prints the id of a rollout it started (a person or a script may press
+ * Ctrl-C as soon as it is printed).
+ */
+function listenForInterrupt(): InterruptListener {
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   // `on`, not `once`: a Ctrl-C often arrives twice (the terminal signals the whole process group and
   // npm/npx forwards it again), and a second one must not kill the CLI before it has said what goes on.
   process.on('SIGINT', onSigint);
+  return { controller, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+async function follow(
+  target: Target,
+  executionArn: string,
+  out: Printer,
+  interrupt: InterruptListener = listenForInterrupt(),
+): Promise<RolloutDetail> {
+  const steps = new StepPrinter(out);
+  const { controller } = interrupt;
   try {
     const detail = await followRollout(
       target.clients.sfn,
@@ -310,7 +332,7 @@ async function follow(target: Target, executionArn: string, out: Printer): Promi
   } finally {
     // Once interrupted, the listener stays (a no-op now) until the process ends on its own; signal
     // listeners do not keep it alive.
-    if (!controller.signal.aborted) process.off('SIGINT', onSigint);
+    if (!controller.signal.aborted) interrupt.dispose();
   }
 }
 
